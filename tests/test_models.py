@@ -1,0 +1,177 @@
+"""Shapes and equations of every model and VT part."""
+
+import pytest
+import torch
+
+import vt.models as M
+from vt.models.tokenizers import token_grid
+
+CIFAR_ONLY = {"resnet20", "vt_resnet20", "vit_resnet_cifar"}
+SIZES = [32, 64, 224]
+
+
+def _kwargs_for(name: str, size: int) -> dict:
+    args = M.arguments(name)
+    kwargs = {"num_classes": 7}
+    if "small_input" in args:
+        kwargs["small_input"] = size < 128
+    return kwargs
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", M.names())
+def test_every_model_outputs_logits(name, size):
+    model = M.create(name, **_kwargs_for(name, size)).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, size, size))
+    assert out.shape == (2, 7)
+    assert torch.isfinite(out).all()
+
+
+def test_names_list_every_family():
+    expected = {f"{p}resnet{d}" for p in ("", "vt_") for d in (18, 34, 50, 101)}
+    expected |= {"resnet20", "vt_resnet20", "vit_resnet_cifar"}
+    assert expected <= set(M.names())
+
+
+def test_issue_example_runs_a_cifar_batch():
+    model = M.create("vt_resnet18", num_classes=10, small_input=True).eval()
+    assert model(torch.randn(4, 3, 32, 32)).shape == (4, 10)
+
+
+def test_unknown_name_lists_known_models():
+    with pytest.raises(ValueError, match="unknown model 'vt_resnet19'.*vt_resnet18"):
+        M.create("vt_resnet19")
+
+
+def test_unknown_keyword_lists_allowed_ones():
+    with pytest.raises(ValueError, match="takes no argument token_chanels.*token_channels"):
+        M.create("vt_resnet18", token_chanels=256)
+
+
+def test_bad_tokenizer_is_refused():
+    with pytest.raises(ValueError, match="unknown tokenizer 'kmeans'"):
+        M.create("vt_resnet18", tokenizer="kmeans")
+
+
+@pytest.mark.parametrize("kind", ["filter", "recurrent", "pooling"])
+def test_tokenizer_attention_sums_to_one_over_pixels(kind):
+    module = M.VTModule(32, 48, tokens=16, tokenizer=kind)
+    x = torch.randn(3, 32, 7, 9)
+    tokens_in = torch.randn(3, 16, 48)
+    _, tokens, attention = module(x, tokens_in, need_attention=True)
+    assert tokens.shape == (3, 16, 48)
+    assert attention.shape == (3, 63, 16)  # (B, HW, L)
+    torch.testing.assert_close(attention.sum(dim=1), torch.ones(3, 16))
+    assert (attention >= 0).all()
+
+
+def test_filter_tokenizer_follows_equation_1():
+    tok = M.FilterTokenizer(8, 8, tokens=4)  # D == C: no width change
+    x = torch.randn(2, 8, 5, 5)
+    tokens, _ = tok(x)
+    pixels = x.flatten(2).transpose(1, 2)  # (B, HW, C)
+    a = torch.softmax(pixels @ tok.filters.weight.t(), dim=1)  # softmax_HW(X W_A)
+    torch.testing.assert_close(tokens, a.transpose(1, 2) @ pixels)  # T = A^T X
+
+
+def test_fused_and_explicit_attention_agree():
+    tok = M.RecurrentTokenizer(16, 24, tokens=4)
+    x, t_in = torch.randn(2, 16, 6, 6), torch.randn(2, 4, 24)
+    fused, _ = tok(x, t_in)
+    explicit, attention = tok(x, t_in, need_attention=True)
+    torch.testing.assert_close(fused, explicit)
+    assert attention is not None
+
+
+def test_pooling_attention_reproduces_its_tokens():
+    tok = M.PoolingTokenizer(6, 6, tokens=16)
+    x = torch.randn(2, 6, 14, 14)
+    tokens, attention = tok(x, need_attention=True)
+    pixels = x.flatten(2).transpose(1, 2)
+    torch.testing.assert_close(attention.transpose(1, 2) @ pixels, tokens)
+
+
+def test_token_grid_is_near_square():
+    assert token_grid(16) == (4, 4)
+    assert token_grid(32) == (4, 8)
+    assert token_grid(7) == (1, 7)
+
+
+def test_projector_keeps_feature_map_shape():
+    proj = M.Projector(32, 64)
+    x = torch.randn(2, 32, 7, 5)
+    assert proj(x, torch.randn(2, 16, 64)).shape == x.shape
+
+
+def test_projector_matches_equation_5_in_the_direct_order():
+    proj = M.Projector(12, 20)
+    x, t = torch.randn(2, 12, 4, 4), torch.randn(2, 5, 20)
+    pixels = x.flatten(2).transpose(1, 2)
+    logits = proj.query(pixels) @ proj.key(t).transpose(1, 2) * proj.scale  # (X W_Q)(T W_K)^T
+    expected = pixels + torch.softmax(logits, dim=-1) @ proj.value(t)
+    torch.testing.assert_close(proj(x, t), expected.transpose(1, 2).reshape_as(x))
+
+
+def test_transformer_is_permutation_equivariant_over_tokens():
+    transformer = M.TokenTransformer(32)
+    tokens = torch.randn(2, 16, 32)
+    perm = torch.randperm(16)
+    torch.testing.assert_close(transformer(tokens)[:, perm], transformer(tokens[:, perm]))
+
+
+def test_transformer_mixes_tokens():
+    """Equivariance alone would also hold for a per-token MLP: changing one token must move the others."""
+    transformer = M.TokenTransformer(32)
+    tokens = torch.randn(1, 4, 32)
+    changed = tokens.clone()
+    changed[:, 0] += 1.0
+    assert not torch.allclose(transformer(tokens)[:, 1:], transformer(changed)[:, 1:])
+
+
+def test_recurrent_module_requires_previous_tokens():
+    with pytest.raises(ValueError, match="needs the previous module's tokens"):
+        M.VTModule(8, 8, tokenizer="recurrent")(torch.randn(1, 8, 4, 4))
+
+
+def test_vt_resnet_structure_follows_the_paper():
+    for depth, modules in [(18, 2), (34, 3), (50, 3), (101, 3)]:
+        model = M.create(f"vt_resnet{depth}")
+        kinds = [type(m.tokenizer).__name__ for m in model.vt]
+        assert kinds == ["FilterTokenizer"] + ["RecurrentTokenizer"] * (modules - 1)
+        assert [m.projector is not None for m in model.vt] == [True] * (modules - 1) + [False]
+        assert "layer4" not in dict(model.named_modules())
+
+
+def test_ablation_switches_remove_their_part():
+    model = M.create("vt_resnet18", tokenizer="pooling", transformer=False, projector=False)
+    assert all(type(m.tokenizer).__name__ == "PoolingTokenizer" for m in model.vt)
+    assert all(m.transformer is None and m.projector is None for m in model.vt)
+
+
+@pytest.mark.parametrize("name", ["vt_resnet18", "vt_resnet20", "vit_resnet_cifar"])
+def test_attention_is_retrievable_for_a_batch(name):
+    kwargs = {"small_input": True} if name == "vt_resnet18" else {}
+    model = M.create(name, num_classes=5, **kwargs).eval()
+    logits, attentions = model(torch.randn(3, 3, 32, 32), return_attention=True)
+    assert logits.shape == (3, 5)
+    assert len(attentions) >= 1
+    for a in attentions:
+        torch.testing.assert_close(a.sum(dim=1), torch.ones(a.shape[0], a.shape[2]))
+
+
+def test_attention_maps_are_images():
+    model = M.create("vt_resnet18", small_input=True, tokens=8).eval()
+    maps = model.attention_maps(torch.randn(2, 3, 32, 32))
+    assert [m.shape for m in maps] == [(2, 8, 8, 8)] * 2
+
+
+def test_small_input_stem_keeps_resolution():
+    model = M.create("resnet18", small_input=True)
+    assert model.conv1.stride == (1, 1) and model.conv1.kernel_size == (3, 3)
+    assert isinstance(model.maxpool, torch.nn.Identity)
+
+
+def test_resnet20_has_he_et_al_size():
+    params = sum(p.numel() for p in M.create("resnet20").parameters())
+    assert 0.26e6 < params < 0.28e6  # He et al. 2016, Table 6: 0.27 M

@@ -1,0 +1,46 @@
+"""Models by name: ``create("vt_resnet18", num_classes=10)``, as timm's ``create_model``."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+from torch import nn
+
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {}
+
+
+def register(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    """Add a builder to the registry under its function name."""
+    _BUILDERS[builder.__name__] = builder
+    return builder
+
+
+def names() -> list[str]:
+    """The registered model names, sorted."""
+    return sorted(_BUILDERS)
+
+
+def create(name: str, **kwargs) -> nn.Module:
+    """Build the model registered as ``name`` with the builder's keyword arguments.
+
+    Raises:
+        ValueError: for an unknown name or keyword, listing what is allowed.
+    """
+    builder = _builder(name)
+    allowed = list(inspect.signature(builder).parameters)
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise ValueError(f"model {name!r} takes no argument {', '.join(unknown)}; it takes: {', '.join(allowed)}")
+    return builder(**kwargs)
+
+
+def arguments(name: str) -> dict[str, object]:
+    """The keyword arguments of model ``name`` with their defaults."""
+    return {k: p.default for k, p in inspect.signature(_builder(name)).parameters.items()}
+
+
+def _builder(name: str) -> Callable[..., nn.Module]:
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(names())}")
+    return _BUILDERS[name]
