@@ -39,7 +39,8 @@ fi
 
 VT_PY="$root/.venv/bin/python"
 # The shared environment's editable install must point at this checkout.
-if [ "$("$VT_PY" -c 'import vt, pathlib; print(pathlib.Path(vt.__file__).resolve().parents[1])' 2>/dev/null)" != "$root" ]; then
+# (Asked from / so that the checkout's own folder on sys.path does not answer for the environment.)
+if [ "$(cd / && "$VT_PY" -c 'import vt, pathlib; print(pathlib.Path(vt.__file__).resolve().parents[1])' 2>/dev/null)" != "$root" ]; then
     echo "==> installing this checkout ($root) into the environment"
     "$VT_PY" -m pip install --quiet --no-deps -e "$root"
 fi

@@ -175,3 +175,26 @@ def test_small_input_stem_keeps_resolution():
 def test_resnet20_has_he_et_al_size():
     params = sum(p.numel() for p in M.create("resnet20").parameters())
     assert 0.26e6 < params < 0.28e6  # He et al. 2016, Table 6: 0.27 M
+
+
+@pytest.mark.parametrize(
+    "name,optimizer",
+    [
+        ("vt_resnet20", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),  # the paper's optimizer
+        ("vit_resnet_cifar", lambda p: torch.optim.Adam(p, lr=1e-3)),  # the earlier report's
+    ],
+)
+def test_a_few_steps_fit_a_fixed_batch(name, optimizer):
+    """Gradients reach every part and training is stable: a few steps on one batch must lower its loss."""
+    model = M.create(name, num_classes=4).train()
+    x, y = torch.randn(16, 3, 32, 32), torch.arange(16) % 4
+    opt = optimizer(model.parameters())
+    losses = []
+    for _ in range(8):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)

@@ -10,7 +10,12 @@ Table 2 (``notebooks/04_flops.ipynb`` shows every figure beside the paper's):
 * Projector keys and queries ``D/2`` wide (eq. 5), computed in the cheaper associative order.
 * ``2/3/3/3`` modules; the first has a filter-based tokenizer, later ones recurrent tokenizers.
 * Every module but the last projects its tokens back onto the feature map: the last module's tokens go to
-  the head (average pool over tokens, then a fully-connected layer), so a projected map would be unused.
+  the head, so a projected map would be unused.
+* Head: average pool over tokens, a LayerNorm, then a fully-connected layer. The LayerNorm is ours: the VT
+  equations have no normalization, and without one the un-normalized tokens reach the classifier with
+  gradients ~6x larger than a ResNet's at initialization and SGD at the usual learning rates diverges
+  (``tests/test_models.py``). It plays the part of the BatchNorm that ends a ResNet's last stage before its
+  pool, and adds ``2 D`` parameters.
 * With ``projector=False`` (Table 7) every module tokenizes the same input feature map.
 """
 
@@ -76,6 +81,7 @@ class VTResNet(nn.Module):
             )
             for i, kind in enumerate(kinds)
         )
+        self.norm = nn.LayerNorm(token_channels)
         self.fc = nn.Linear(token_channels, num_classes)
 
     def forward(self, x: Tensor, return_attention: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
@@ -92,7 +98,7 @@ class VTResNet(nn.Module):
             if attention is not None:
                 attentions.append(attention)
         assert tokens is not None
-        logits = self.fc(tokens.mean(dim=1))  # average pool over the L tokens, then FC
+        logits = self.fc(self.norm(tokens.mean(dim=1)))  # average pool over the L tokens, norm, FC
         return (logits, attentions) if return_attention else logits
 
     @torch.no_grad()
