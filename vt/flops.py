@@ -36,7 +36,6 @@ NOT_COUNTED = (
     "aten::add", "aten::add_", "aten::mul", "aten::mul_", "aten::div", "aten::sub", "aten::rsub",
     "aten::gelu", "aten::relu", "aten::relu_", "aten::sigmoid", "aten::mean", "aten::max_pool2d",
     "aten::dropout", "aten::feature_dropout", "aten::pad", "aten::expand_as", "aten::repeat",
-    "aten::scaled_dot_product_attention_math",
 )
 
 

@@ -13,7 +13,7 @@ Table 2 (``notebooks/04_flops.ipynb`` shows every figure beside the paper's):
   the head, so a projected map would be unused.
 * Head: average pool over tokens, a LayerNorm, then a fully-connected layer. The LayerNorm is ours: the VT
   equations have no normalization, and without one the un-normalized tokens reach the classifier with
-  gradients ~6x larger than a ResNet's at initialization and SGD at the usual learning rates diverges
+  gradients several times larger than a ResNet's at initialization and SGD at the usual learning rates diverges
   (``tests/test_models.py``). It plays the part of the BatchNorm that ends a ResNet's last stage before its
   pool, and adds ``2 D`` parameters.
 * With ``projector=False`` (Table 7) every module tokenizes the same input feature map.
