@@ -21,15 +21,19 @@ says 1.814 G). Any op that is neither counted nor declared is listed in ``FlopRe
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import torch
-from fvcore.nn import FlopCountAnalysis
-from fvcore.nn.jit_handles import get_shape
 from torch import nn
+
+with warnings.catch_warnings():  # fvcore scripts its focal loss at import, which torch 2.14 deprecates
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
+    from fvcore.nn import FlopCountAnalysis
+    from fvcore.nn.jit_handles import get_shape
 
 # Element-wise and data-movement ops that cost no FLOPs under the paper's convention.
 NOT_COUNTED = (

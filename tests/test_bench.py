@@ -1,0 +1,38 @@
+"""vt.bench: one table of images/s for several models, and the VT-vs-ResNet ratios drawn from it."""
+
+import subprocess
+import sys
+
+import pytest
+
+from vt.bench import compare, throughput
+from vt.errors import ConfigError
+
+
+def test_throughput_measures_every_model_and_mode_side_by_side():
+    table = throughput(["resnet20", "vt_resnet20"], resolution=32, batch_size=4, steps=1, warmup=1, rounds=1)
+    assert sorted(zip(table.model, table["mode"])) == [
+        ("resnet20", "infer"), ("resnet20", "train"), ("vt_resnet20", "infer"), ("vt_resnet20", "train")]
+    assert (table.images_per_s > 0).all() and set(table.device) == {"cpu"}
+    ratios = compare(table)
+    assert len(ratios) == 2 and set(ratios.baseline) == {"resnet20"}
+    row = ratios.iloc[0]
+    mflops = table.groupby("model").mflops.first()
+    assert row.flops_ratio == pytest.approx(mflops["resnet20"] / mflops["vt_resnet20"])
+    assert row.efficiency == pytest.approx(row.speed_ratio / row.flops_ratio)
+
+
+def test_throughput_refuses_empty_input():
+    with pytest.raises(ConfigError):
+        throughput([], resolution=32, batch_size=4)
+
+
+def test_command_line_writes_csv(tmp_path):
+    out = tmp_path / "bench.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "vt.bench", "--models", "resnet20", "--resolution", "32", "--batch-size", "2",
+         "--steps", "1", "--rounds", "1", "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().startswith("model,mode,resolution") and "images_per_s" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "vt.bench", "--models", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: unknown model 'nope'")

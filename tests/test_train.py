@@ -1,0 +1,171 @@
+"""vt.train: learning, exact resume after a stop or a kill, refusals, the command line, DDP on CPU."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from vt import data
+from vt.config import TrainConfig
+from vt.errors import CheckpointMismatchError, ConfigError
+from vt.train import CHECKPOINT, HISTORY, train
+
+SMALL = dict(train_size=512, eval_size=256, batch_size=64, lr=0.05, progress=False)
+
+
+@pytest.fixture(scope="module")
+def shapes() -> data.Dataset:
+    return data.load("synthetic", train_size=SMALL["train_size"], eval_size=SMALL["eval_size"])
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    return torch.load(folder / CHECKPOINT, weights_only=False)["model"]
+
+
+def test_a_short_run_lowers_the_loss_and_beats_chance():
+    shapes = data.load("synthetic", train_size=1536, eval_size=256)
+    config = TrainConfig(model="resnet20", epochs=3, warmup_epochs=0.3, **{**SMALL, "batch_size": 32})
+    history = train(config, shapes)
+    assert list(history.epoch) == [1, 2, 3]
+    assert history.train_loss.iloc[-1] < 0.8 * history.train_loss.iloc[0]
+    assert history.eval_acc.iloc[-1] > 2 / shapes.num_classes  # chance is 1/6
+    assert (history.images_per_s > 0).all() and history.wall_time_s.is_monotonic_increasing
+
+
+def test_history_csv_and_config_are_written_beside_the_checkpoint(tmp_path, shapes):
+    history = train(TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL), shapes)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / HISTORY), history)
+    assert (tmp_path / "config.json").exists() and not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("model", ["vt_resnet20", "vit_resnet_cifar"])
+def test_stop_and_resume_equals_the_uninterrupted_run(model, tmp_path, shapes):
+    config = dict(model=model, epochs=2, warmup_epochs=0.5, label_smoothing=0.1, grad_clip=1.0, **SMALL)
+    straight = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "a")), shapes)
+    first = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b"), stop_after=1), shapes)
+    assert len(first) == 1
+    resumed = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b")), shapes)
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    columns = ["train_loss", "train_acc", "eval_loss", "eval_acc", "lr"]
+    pd.testing.assert_frame_equal(straight[columns], resumed[columns])
+
+
+def test_kill_and_resume_equals_the_uninterrupted_run(tmp_path, shapes):
+    """A process killed with SIGKILL mid-run resumes from its last checkpoint to the same final weights."""
+    args = ["--model", "resnet20", "--epochs", "3", "--train-size", "512", "--eval-size", "256",
+            "--batch-size", "64", "--lr", "0.05", "--no-progress"]
+    victim = subprocess.Popen([sys.executable, "-m", "vt.train", *args, "--checkpoint-dir", str(tmp_path / "killed")])
+    deadline = time.time() + 120
+    while not (tmp_path / "killed" / HISTORY).exists() and victim.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    done = len(pd.read_csv(tmp_path / "killed" / HISTORY))
+    assert 1 <= done < 3, "the kill should land after the first checkpoint and before the end"
+    config = dict(model="resnet20", epochs=3, **SMALL)
+    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "killed")), shapes)
+    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "straight")), shapes)
+    a, b = _weights(tmp_path / "killed"), _weights(tmp_path / "straight")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_finished_run_returns_its_history_without_training(tmp_path, shapes):
+    config = TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL)
+    first = train(config, shapes)
+    stamp = (tmp_path / CHECKPOINT).stat().st_mtime_ns
+    pd.testing.assert_frame_equal(train(config, shapes), first)
+    assert (tmp_path / CHECKPOINT).stat().st_mtime_ns == stamp
+
+
+def test_a_checkpoint_of_another_run_is_refused(tmp_path, shapes):
+    train(TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL), shapes)
+    other = {**SMALL, "lr": 0.1}
+    with pytest.raises(CheckpointMismatchError, match="lr: checkpoint 0.05, now 0.1"):
+        train(TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **other), shapes)
+    with pytest.raises(CheckpointMismatchError, match="model"):
+        train(TrainConfig(model="vt_resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL), shapes)
+    with pytest.raises(ConfigError, match="already holds a run"):
+        train(TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), resume=False, **SMALL), shapes)
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"epochs": -1}, "epochs must be positive"),
+        ({"epochs": "abc"}, "epochs must be int, got 'abc'"),
+        ({"lr": "fast"}, "lr must be float"),
+        ({"model": "resnet9000"}, "unknown model 'resnet9000'"),
+        ({"dataset": "mnist"}, "unknown dataset 'mnist'"),
+        ({"optimizer": "lion"}, "unknown optimizer"),
+        ({"device": "gpu"}, "device must be"),
+        ({"warmup_epochs": 20.0}, "warmup_epochs"),
+        ({"model_kwargs": "{tokens: 3"}, "model_kwargs must be a dict or JSON"),
+        ({"model_kwargs": {"num_classes": 3}}, "must not set num_classes"),
+    ],
+)
+def test_bad_parameters_are_refused_in_one_line(values, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        TrainConfig(**values)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_parameter_names_are_refused():
+    with pytest.raises(ConfigError, match="unknown training parameter.*epoch_count"):
+        TrainConfig.from_dict({"epoch_count": 3})
+    assert TrainConfig.from_dict({"model_kwargs": '{"tokens": 8}'}).model_kwargs == {"tokens": 8}
+
+
+def test_a_model_argument_it_does_not_take_or_a_tiny_resolution_is_refused(shapes):
+    with pytest.raises(ConfigError, match="takes no argument tokens"):
+        train(TrainConfig(model="resnet20", model_kwargs={"tokens": 8}, **SMALL), shapes)
+    tiny = data.load("synthetic", resolution=16, train_size=128, eval_size=64)
+    with pytest.raises(ConfigError, match="resolution 2 is too small for resnet20"):
+        train(TrainConfig(model="resnet20", resolution=2, **SMALL), tiny)
+
+
+def test_nothing_is_written_for_a_refused_run(tmp_path):
+    with pytest.raises(ConfigError):
+        train(TrainConfig(model="resnet20", model_kwargs={"tokens": 8}, checkpoint_dir=str(tmp_path / "run"), **SMALL))
+    assert not (tmp_path / "run").exists()
+
+
+def test_command_line_reports_bad_input_in_one_line(tmp_path):
+    env = {**os.environ, "VT_DATA_DIR": str(tmp_path), "VT_SHARED_DATASETS": str(tmp_path)}
+    for args, message in [(["--model", "nope"], "unknown model 'nope'"),
+                          (["--dataset", "cifar10"], "CIFAR-10 not found")]:
+        result = subprocess.run([sys.executable, "-m", "vt.train", *args], capture_output=True, text=True, env=env)
+        assert result.returncode == 2
+        assert result.stderr.strip().startswith(f"error: {message}") and result.stderr.count("\n") == 1
+    help_text = subprocess.run([sys.executable, "-m", "vt.train", "--help"], capture_output=True, text=True).stdout
+    assert "--label-smoothing" in help_text and "torchrun" in help_text
+
+
+def test_progress_bar_shows_only_when_asked(capsys, shapes):
+    train(TrainConfig(model="resnet20", epochs=1, **SMALL), shapes)
+    assert capsys.readouterr().out == ""
+    train(TrainConfig(model="resnet20", epochs=1, **{**SMALL, "progress": True}), shapes)
+    assert "resnet20" in capsys.readouterr().out
+
+
+def test_torchrun_two_processes_agree_on_the_weights(tmp_path):
+    worker = Path(__file__).with_name("ddp_worker.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(worker), str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
+    assert all(torch.equal(ranks[0][k], ranks[1][k]) for k in ranks[0])
+    history = pd.read_csv(tmp_path / "run" / HISTORY)
+    assert len(history) == 1 and history.train_loss.notna().all()
+    initial = torch.load(tmp_path / "initial.pt")
+    assert any(not torch.equal(initial[k], ranks[0][k]) for k in initial)  # it did train

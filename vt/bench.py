@@ -1,0 +1,176 @@
+"""Training and inference images/s of models side by side: ``python -m vt.bench --help``.
+
+Models are measured in interleaved rounds (model A, B, A, B, ...) on the same device in one process, so
+that a VT model and its ResNet see the same machine state; the median round is reported. Each row also
+holds the model's forward FLOPs per image (fvcore, ``vt.flops``), so that the measured speed ratio can be
+set against the FLOPs ratio the paper's efficiency claim predicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from vt import flops
+from vt.errors import ConfigError
+from vt.models import arguments, create
+from vt.train import environment
+
+
+def throughput(
+    models: list[str],
+    resolution: int,
+    batch_size: int,
+    *,
+    num_classes: int = 10,
+    device: str = "auto",
+    steps: int = 10,
+    warmup: int = 3,
+    rounds: int = 3,
+    channels_last: bool = True,
+    precision: str = "auto",
+    compile_model: bool = False,
+) -> pd.DataFrame:
+    """One row per (model, mode) with ``images_per_s`` (median of ``rounds``) and the setting it was measured in.
+
+    ``mode`` is ``train`` (forward, backward and an SGD step) or ``infer`` (forward under ``no_grad``, eval mode).
+    Models that take ``small_input`` get it below 128 px, as in training.
+    """
+    if not models or batch_size < 1 or steps < 1 or rounds < 1:
+        raise ConfigError("need at least one model and positive batch_size, steps and rounds")
+    dev = torch.device(device if device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    bf16 = precision == "bf16" or (precision == "auto" and dev.type == "cuda")
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+    x = torch.randn(batch_size, 3, resolution, resolution, device=dev).contiguous(memory_format=fmt)
+    y = torch.randint(num_classes, (batch_size,), device=dev)
+
+    runners, counts = {}, {}
+    for name in models:
+        kwargs = {"num_classes": num_classes}
+        if "small_input" in arguments(name):
+            kwargs["small_input"] = resolution < 128
+        torch.manual_seed(0)
+        model = create(name, **kwargs)
+        counts[name] = flops.count(model, (3, resolution, resolution))
+        model.to(dev, memory_format=fmt)
+        net = torch.compile(model) if compile_model else model
+        runners[name] = _runners(model, net, torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9), x, y, autocast)
+
+    times: dict[tuple[str, str], list[float]] = {}
+    for round_ in range(rounds + 1):  # round 0 warms up (and compiles)
+        for name in models:
+            for mode, step in runners[name].items():
+                seconds = _time(step, steps if round_ else warmup, dev)
+                if round_:
+                    times.setdefault((name, mode), []).append(seconds)
+
+    env = environment(dev)
+    rows = []
+    for (name, mode), seconds in times.items():
+        rows.append({
+            "model": name, "mode": mode, "resolution": resolution, "batch_size": batch_size,
+            "images_per_s": batch_size * steps / statistics.median(seconds),
+            "mflops": counts[name].flops / 1e6, "params_m": counts[name].params / 1e6,
+            "precision": "bf16" if bf16 else "fp32", "channels_last": channels_last, "compiled": compile_model,
+            **env,
+        })
+    return pd.DataFrame(rows)
+
+
+def _runners(model, net, optimizer, x, y, autocast) -> dict:
+    def train_step() -> None:
+        model.train()
+        with autocast:
+            loss = F.cross_entropy(net(x).float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    @torch.no_grad()
+    def infer_step() -> None:
+        model.eval()
+        with autocast:
+            net(x)
+
+    return {"train": train_step, "infer": infer_step}
+
+
+def _time(step, count: int, device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(count):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def compare(table: pd.DataFrame) -> pd.DataFrame:
+    """For each ``vt_X`` beside its ``X`` (same resolution and mode): measured speed ratio vs FLOPs ratio.
+
+    ``speed_ratio`` = images/s of VT over ResNet; ``flops_ratio`` = ResNet FLOPs over VT FLOPs, the speed-up
+    that FLOPs alone would predict. ``speed_ratio / flops_ratio`` below 1 means VT runs slower than its FLOPs say.
+    """
+    rows = []
+    for (resolution, mode), group in table.groupby(["resolution", "mode"]):
+        by_model = group.set_index("model")
+        for name in by_model.index:
+            base = name.removeprefix("vt_")
+            if name.startswith("vt_") and base in by_model.index:
+                vt, ref = by_model.loc[name], by_model.loc[base]
+                speed, predicted = vt.images_per_s / ref.images_per_s, ref.mflops / vt.mflops
+                rows.append({"model": name, "baseline": base, "resolution": resolution, "mode": mode,
+                             "speed_ratio": speed, "flops_ratio": predicted, "efficiency": speed / predicted})
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: measure, print the table and the VT-vs-ResNet ratios, write CSV if asked."""
+    parser = argparse.ArgumentParser(prog="python -m vt.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["resnet18", "vt_resnet18"])
+    parser.add_argument("--resolution", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--num-classes", type=int, default=10)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--compile-model", action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument("--out", type=Path, help="CSV file to write")
+    args = parser.parse_args(argv)
+    try:
+        table = pd.concat([
+            throughput(args.models, resolution, args.batch_size, num_classes=args.num_classes, device=args.device,
+                       steps=args.steps, rounds=args.rounds, channels_last=args.channels_last,
+                       precision=args.precision, compile_model=args.compile_model)
+            for resolution in args.resolution
+        ])
+    except (ConfigError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    columns = ["model", "mode", "resolution", "batch_size", "images_per_s", "mflops", "params_m"]
+    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    ratios = compare(table)
+    if len(ratios):
+        print(ratios.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"device: {table.device_name.iloc[0]} ({table.device.iloc[0]}), torch {table.torch.iloc[0]}, "
+          f"{table.threads.iloc[0]} threads")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

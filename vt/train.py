@@ -1,0 +1,383 @@
+"""``train(config) -> history``: the one training loop of the collection, also ``python -m vt.train --help``.
+
+Resumable exactly: a checkpoint after every epoch (written atomically) holds the model, optimizer and
+scheduler states, every random-number generator and the epoch reached; the data order and augmentation of
+an epoch depend only on ``(seed, epoch)`` (``vt.data.loader``), so a run stopped or killed and resumed ends
+with the same weights, bit for bit on CPU, as the run left alone. Multi-GPU and multi-node through
+``torchrun --nproc_per_node=N -m vt.train ...`` (DDP; gloo on CPU, NCCL on GPUs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+import typing
+from contextlib import nullcontext
+from dataclasses import MISSING, asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from vt import checkpoint
+from vt.config import TrainConfig
+from vt.data import Dataset, load, make_loader
+from vt.errors import ConfigError, DataError
+from vt.models import arguments, create
+
+CHECKPOINT = "checkpoint.pt"
+HISTORY = "history.csv"
+COLUMNS = ["epoch", "train_loss", "train_acc", "eval_loss", "eval_acc", "eval_top5", "lr", "images_per_s",
+           "epoch_time_s", "wall_time_s"]
+
+
+@dataclass
+class Result:
+    """A finished (or stopped) run: the trained model (unwrapped, on its training device) and its history."""
+
+    model: nn.Module
+    history: pd.DataFrame
+
+
+def train(config: TrainConfig, data: Dataset | None = None) -> pd.DataFrame:
+    """Train ``config.model`` on ``config.dataset`` and return the per-epoch history (columns ``COLUMNS``).
+
+    ``data`` may be passed in to share one loaded data set between runs (a notebook comparing models).
+    With ``config.checkpoint_dir`` set, ``checkpoint.pt``, ``history.csv`` and ``config.json`` are kept there
+    and a finished run found there returns its history at once.
+
+    Raises:
+        ConfigError: for a bad parameter, a resolution too small for the model, or a checkpoint from another run.
+        DataError: for missing or corrupt data.
+    """
+    return fit(config, data).history
+
+
+def fit(config: TrainConfig, data: Dataset | None = None) -> Result:
+    """As ``train``, and also return the trained model (for attention maps, or a check across DDP ranks)."""
+    rank, world, local_rank = _start_distributed(config)
+    try:
+        run = _Run(config, data, rank, world, local_rank)
+        return Result(run.model, run.run())
+    finally:
+        if world > 1:
+            dist.destroy_process_group()
+
+
+class _Run:
+    """One training run's state: model, optimizer, schedule, loaders, history."""
+
+    def __init__(self, config: TrainConfig, data: Dataset | None, rank: int, world: int, local_rank: int) -> None:
+        self.config, self.rank, self.world = config, rank, world
+        self.device = _device(config.device, local_rank)
+        if self.device.type == "cpu":  # all cores, shared among local processes, unless OMP_NUM_THREADS says
+            cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+            torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or max(1, cores))
+        else:
+            torch.backends.cudnn.benchmark = True
+            torch.set_float32_matmul_precision("high")
+        self.dir = Path(config.checkpoint_dir) if config.checkpoint_dir else None
+        if self.dir and (self.dir / CHECKPOINT).exists() and not config.resume:
+            raise ConfigError(f"{self.dir} already holds a run; set resume=True to continue it, or choose another "
+                              "checkpoint_dir")
+        self.data = data if data is not None else load(
+            config.dataset, data_dir=config.data_dir or None, resolution=config.resolution,
+            train_size=config.train_size, eval_size=config.eval_size, seed=config.seed, progress=config.progress,
+        )
+        if self.data.name != config.dataset:
+            raise ConfigError(f"data set {self.data.name!r} passed for a config of dataset {config.dataset!r}")
+        self.model_kwargs = _model_kwargs(config, self.data.num_classes)
+
+        torch.manual_seed(config.seed)
+        self.model = create(config.model, **self.model_kwargs)
+        _check_resolution(self.model, config)
+        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.model.to(self.device, memory_format=memory_format)
+        self.optimizer = _optimizer(self.model, config)
+        loader_args = dict(batch_size=config.batch_size // world, device=self.device, resolution=config.resolution,
+                           seed=config.seed, rank=rank, world_size=world, channels_last=config.channels_last)
+        if config.batch_size % world:
+            raise ConfigError(f"batch_size {config.batch_size} does not split over {world} processes")
+        self.train_loader = make_loader(self.data, "train", augment=config.augment or None, **loader_args)
+        self.eval_loader = make_loader(self.data, "eval", **loader_args)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, _schedule(config, steps_per_epoch=len(self.train_loader))
+        )
+        self.history: list[dict] = []
+        self.epoch = 0
+        self.identity = {**config.identity(), "model_kwargs": self.model_kwargs, "world_size": world}
+        if self.dir and (self.dir / CHECKPOINT).exists():
+            self._restore(checkpoint.load(self.dir / CHECKPOINT, self.identity, TrainConfig().identity()))
+
+        self.net: nn.Module = self.model
+        if world > 1:
+            self.net = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        if config.compile_model:
+            self.net = torch.compile(self.net)
+        bf16 = config.precision == "bf16" or (config.precision == "auto" and self.device.type == "cuda")
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+
+    def run(self) -> pd.DataFrame:
+        config = self.config
+        last = config.epochs if not config.stop_after else min(config.epochs, config.stop_after)
+        started = time.perf_counter()
+        bar = self._bar(last)
+        while self.epoch < last:
+            if config.time_limit_min and self.history and self.epoch > 0:
+                elapsed = time.perf_counter() - started
+                if elapsed + self.history[-1]["epoch_time_s"] > 60 * config.time_limit_min:
+                    break
+            row = self._train_epoch(bar)
+            evaluation = self._evaluate()
+            row["epoch_time_s"] += evaluation.pop("eval_time_s")
+            row.update(evaluation)
+            row["wall_time_s"] = (self.history[-1]["wall_time_s"] if self.history else 0.0) + row["epoch_time_s"]
+            self.history.append(row)
+            self.epoch += 1
+            self._save()
+            if bar is not None:
+                bar.set_postfix(epoch=self.epoch, eval_acc=f"{row['eval_acc']:.3f}")
+        if bar is not None:
+            bar.close()
+        return pd.DataFrame(self.history, columns=COLUMNS)
+
+    def _train_epoch(self, bar) -> dict:
+        self.net.train()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        seen = 0
+        self._sync()
+        start = time.perf_counter()
+        for images, labels in self.train_loader.epoch(self.epoch):
+            with self.autocast:
+                logits = self.net(images)
+                loss = F.cross_entropy(logits.float(), labels, label_smoothing=self.config.label_smoothing)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.grad_clip:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.optimizer.step()
+            lr = self.scheduler.get_last_lr()[0]
+            self.scheduler.step()
+            loss_sum += loss.detach() * len(labels)
+            correct += (logits.argmax(1) == labels).sum()
+            seen += len(labels)
+            if bar is not None:
+                bar.update()
+        self._sync()
+        elapsed = time.perf_counter() - start
+        if self.world > 1:
+            for buffer in self.model.buffers():  # BatchNorm statistics: rank 0's, so every rank holds one model
+                dist.broadcast(buffer, 0)
+        loss_sum, correct, seen = self._reduce(loss_sum, correct, seen)
+        if not math.isfinite(loss_sum):
+            raise FloatingPointError(f"training loss is {loss_sum} at epoch {self.epoch + 1}: lower lr")
+        return {"epoch": self.epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "lr": lr,
+                "images_per_s": seen / elapsed, "epoch_time_s": elapsed}
+
+    @torch.no_grad()
+    def _evaluate(self) -> dict:
+        self.model.eval()
+        start = time.perf_counter()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        top1 = torch.zeros((), dtype=torch.int64, device=self.device)
+        top5 = torch.zeros((), dtype=torch.int64, device=self.device)
+        seen = 0
+        for images, labels in self.eval_loader.epoch(0):
+            with self.autocast:
+                logits = self.model(images).float()
+            loss_sum += F.cross_entropy(logits, labels, reduction="sum")
+            best = logits.topk(min(5, logits.shape[1]), dim=1).indices
+            top1 += (best[:, 0] == labels).sum()
+            top5 += (best == labels[:, None]).any(1).sum()
+            seen += len(labels)
+        loss_sum, top1, top5, seen = self._reduce(loss_sum, top1, top5, seen)
+        self._sync()
+        return {"eval_loss": loss_sum / seen, "eval_acc": top1 / seen, "eval_top5": top5 / seen,
+                "eval_time_s": time.perf_counter() - start}
+
+    def _reduce(self, *values) -> list[float]:
+        stacked = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
+        if self.world > 1:
+            dist.all_reduce(stacked)
+        return stacked.tolist()
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def _bar(self, last: int):
+        if not self.config.progress or self.rank != 0 or self.epoch >= last:
+            return None
+        from tqdm.auto import tqdm
+
+        steps = len(self.train_loader)
+        return tqdm(total=steps * last, initial=steps * self.epoch, desc=self.config.model, unit="step",
+                    mininterval=2, dynamic_ncols=True, file=sys.stdout)
+
+    def _save(self) -> None:
+        if self.dir is None or self.rank != 0:
+            return
+        state = {
+            "identity": self.identity,
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": checkpoint.rng_state(),
+            "history": self.history,
+        }
+        checkpoint.save(self.dir / CHECKPOINT, state)
+        frame = pd.DataFrame(self.history, columns=COLUMNS)
+        checkpoint.atomic_write(self.dir / HISTORY, lambda tmp: frame.to_csv(tmp, index=False))
+        record = {"config": asdict(self.config), "model_kwargs": self.model_kwargs, "environment": environment(self.device),
+                  "world_size": self.world, "data_source": self.data.source}
+        checkpoint.atomic_write(self.dir / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
+
+    def _restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        checkpoint.set_rng_state(state["rng"])
+        self.history = state["history"]
+        self.epoch = state["epoch"]
+
+
+def _start_distributed(config: TrainConfig) -> tuple[int, int, int]:
+    """Join the process group that ``torchrun`` set up (rank, world size, local rank); (0, 1, 0) alone."""
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if world == 1:
+        return 0, 1, 0
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    cuda = config.device != "cpu" and torch.cuda.is_available()
+    if cuda:
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group("nccl" if cuda else "gloo")
+    return dist.get_rank(), world, local_rank
+
+
+def _device(name: str, local_rank: int) -> torch.device:
+    if name == "auto":
+        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' asked for, but torch sees no GPU; use device='auto' or 'cpu'")
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank)
+    return device
+
+
+def _model_kwargs(config: TrainConfig, num_classes: int) -> dict:
+    """The model's keyword arguments: the config's, ``num_classes`` from the data, ``small_input`` below 128 px."""
+    kwargs = {"num_classes": num_classes, **config.model_kwargs}
+    takes = arguments(config.model)
+    if "small_input" in takes and "small_input" not in config.model_kwargs:
+        kwargs["small_input"] = config.resolution < 128
+    unknown = sorted(set(kwargs) - set(takes))
+    if unknown:
+        raise ConfigError(f"model {config.model!r} takes no argument {', '.join(unknown)}; it takes: {', '.join(takes)}")
+    return kwargs
+
+
+def _check_resolution(model: nn.Module, config: TrainConfig) -> None:
+    """Refuse a resolution the model cannot use: one where a strided layer would downsample a 1x1 map (its
+    later stages would see nothing but padding), or one the forward pass fails on."""
+    degenerate: list[str] = []
+
+    def hook(layer: nn.Module, inputs: tuple) -> None:
+        stride = layer.stride if isinstance(layer.stride, int) else max(layer.stride)
+        if stride > 1 and min(inputs[0].shape[-2:]) == 1:
+            degenerate.append(type(layer).__name__)
+
+    handles = [m.register_forward_pre_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.MaxPool2d))]
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, config.resolution, config.resolution))
+    except RuntimeError as error:
+        degenerate.append(str(error).strip().splitlines()[0])
+    finally:
+        model.train()
+        for handle in handles:
+            handle.remove()
+    if degenerate:
+        raise ConfigError(f"resolution {config.resolution} is too small for {config.model}: a strided "
+                          f"{degenerate[0]} would see a 1x1 feature map")
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov and config.momentum > 0,
+                               weight_decay=config.weight_decay)
+    cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _schedule(config: TrainConfig, steps_per_epoch: int):
+    """The learning-rate factor at each step: linear warm-up, then cosine to 0, steps of ``step_gamma``, or flat."""
+    warmup = round(config.warmup_epochs * steps_per_epoch)
+    total = config.epochs * steps_per_epoch
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if config.schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+        if config.schedule == "step":
+            return config.step_gamma ** (step // (config.step_epochs * steps_per_epoch))
+        return 1.0
+
+    return factor
+
+
+def environment(device: torch.device) -> dict:
+    """Where a run or a measurement was made: device name, torch version, CPU threads, host."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    return {"device": str(device), "device_name": name, "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "host": platform.node()}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m vt.train", description="Train a model of the Visual Transformers reproduction.",
+        epilog="Multi-GPU: torchrun --nproc_per_node=N -m vt.train ...",
+    )
+    hints = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        if hints[f.name] is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        elif hints[f.name] is dict:
+            parser.add_argument(flag, type=str, default=json.dumps(default), help="JSON, e.g. '{\"tokens\": 32}'")
+        else:
+            parser.add_argument(flag, type=hints[f.name], default=default, help=f"default: {default!r}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; bad input ends with one line on stderr and exit status 2."""
+    args = _parser().parse_args(argv)
+    try:
+        history = train(TrainConfig(**vars(args)))
+    except (ConfigError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if int(os.environ.get("RANK", 0)) == 0 and len(history):
+        print(history.tail(1).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
