@@ -1,16 +1,51 @@
 #!/usr/bin/env bash
-# The main job: set up the environment if needed, then run every notebook headless through papermill on the
-# embedded default (synthetic data, CPU). Executed notebooks go to results/smoke/.
+# The main job: set up the environment if needed, then run notebooks headless through papermill.
+#   ./run_all.sh                                  every notebook on the smoke profile (synthetic data, CPU, minutes)
+#   ./run_all.sh --profile cifar10-cpu 01_baseline   one notebook on a real profile (profiles/<name>.yaml)
+# Executed notebooks go to results/<profile>/, their tables and figures to results/<profile>/<notebook>/;
+# 00_report runs last and collects every profile's results.
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/ensure_env.sh
 
-out="results/smoke"
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+profile=smoke
+selected=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --profile) profile="${2:?--profile needs a name}"; shift 2 ;;
+        --profile=*) profile="${1#*=}"; shift ;;
+        -h | --help) usage; exit 0 ;;
+        -*) echo "error: unknown option $1" >&2; usage >&2; exit 2 ;;
+        *) selected+=("${1%.ipynb}"); shift ;;
+    esac
+done
+if [[ ! -f "profiles/$profile.yaml" ]]; then
+    echo "error: no profile '$profile'; profiles: $(cd profiles && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' ')" >&2
+    exit 2
+fi
+notebooks=()
+if [[ ${#selected[@]} -eq 0 ]]; then
+    for nb in notebooks/[0-9]*.ipynb; do [[ "$nb" == */00_* ]] || notebooks+=("$nb"); done
+    notebooks+=(notebooks/00_*.ipynb)  # the report reads what the others wrote
+else
+    for name in "${selected[@]}"; do
+        nb="notebooks/$(basename "$name").ipynb"
+        [[ -f "$nb" ]] || { echo "error: no notebook $nb; notebooks: $(ls notebooks | tr '\n' ' ')" >&2; exit 2; }
+        notebooks+=("$nb")
+    done
+fi
+
+source scripts/ensure_env.sh
+"$VT_PY" -m vt.notebooks check "$profile"
+
+out="results/$profile"
 mkdir -p "$out"
-notebooks=(notebooks/[0-9]*.ipynb)
+start=$SECONDS
 for i in "${!notebooks[@]}"; do
     nb="${notebooks[$i]}"
-    echo "==> [$((i + 1))/${#notebooks[@]}] $nb -> $out/$(basename "$nb")"
-    "$VT_PY" -m papermill "$nb" "$out/$(basename "$nb")" --kernel vt --cwd notebooks --log-level WARNING --progress-bar
+    echo "==> [$((i + 1))/${#notebooks[@]}] $nb -> $out/$(basename "$nb")  ($((SECONDS - start)) s so far)"
+    "$VT_PY" -m papermill "$nb" "$out/$(basename "$nb")" -f "profiles/$profile.yaml" \
+        --kernel vt --cwd notebooks --log-level WARNING --progress-bar
 done
-echo "==> done: executed notebooks in $out/, tables and figures in results/"
+echo "==> done in $((SECONDS - start)) s: executed notebooks in $out/, tables and figures in $out/<notebook>/,"
+echo "    the report in $out/00_report.ipynb and results/report.md"

@@ -1,5 +1,11 @@
+import os
+import tempfile
+
 import pytest
 import torch
+
+# Notebooks executed by nbval write their tables under a temporary folder, not into the committed results/.
+os.environ.setdefault("VT_RESULTS_DIR", tempfile.mkdtemp(prefix="vt-results-"))
 
 
 @pytest.fixture(autouse=True)

@@ -146,7 +146,7 @@ def count_models(
 ) -> pd.DataFrame:
     """Count each ``(model name, builder kwargs)`` of ``specs``; one row per model with ``mflops`` and
     ``mparams``, in the order given."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the text bar: papermill notebooks have no widgets
 
     from vt.models import create
 
@@ -159,7 +159,7 @@ def count_models(
 
 def summary_markdown(csv_path: str) -> str:
     """The paper-models section of a ``flops.csv`` written by ``notebooks/04_flops.ipynb``, as the Markdown
-    table that README.md shows (``python -m vt.flops results/flops.csv`` prints it)."""
+    table that README.md shows (``python -m vt.flops results/smoke/04_flops/flops.csv`` prints it)."""
     df = pd.read_csv(csv_path)
     df = df[df.section == "paper models"]
     lines = [
@@ -178,4 +178,4 @@ def summary_markdown(csv_path: str) -> str:
 if __name__ == "__main__":
     import sys
 
-    print(summary_markdown(sys.argv[1] if len(sys.argv) > 1 else "results/flops.csv"))
+    print(summary_markdown(sys.argv[1] if len(sys.argv) > 1 else "results/smoke/04_flops/flops.csv"))

@@ -219,7 +219,7 @@ class _Run:
     def _bar(self, last: int):
         if not self.config.progress or self.rank != 0 or self.epoch >= last:
             return None
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # the text bar: papermill notebooks have no widgets
 
         steps = len(self.train_loader)
         return tqdm(total=steps * last, initial=steps * self.epoch, desc=self.config.model, unit="step",

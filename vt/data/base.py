@@ -120,7 +120,7 @@ def decode_image(blob: bytes) -> torch.Tensor:
 
 def decode_all(blobs: list[bytes], size: int, what: str, progress: bool = False) -> torch.Tensor:
     """Decode encoded images to one uint8 (N, 3, size, size) tensor, grayscale as RGB (with Pillow)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the text bar: papermill notebooks have no widgets
 
     out = torch.empty(len(blobs), 3, size, size, dtype=torch.uint8)
     for i, blob in enumerate(tqdm(blobs, desc=f"decoding {what}", disable=not progress, mininterval=2)):

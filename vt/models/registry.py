@@ -7,6 +7,8 @@ from typing import Callable
 
 from torch import nn
 
+from vt.errors import ConfigError
+
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 
 
@@ -25,13 +27,13 @@ def create(name: str, **kwargs) -> nn.Module:
     """Build the model registered as ``name`` with the builder's keyword arguments.
 
     Raises:
-        ValueError: for an unknown name or keyword, listing what is allowed.
+        ConfigError (a ValueError): for an unknown name or keyword, listing what is allowed.
     """
     builder = _builder(name)
     allowed = list(inspect.signature(builder).parameters)
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
-        raise ValueError(f"model {name!r} takes no argument {', '.join(unknown)}; it takes: {', '.join(allowed)}")
+        raise ConfigError(f"model {name!r} takes no argument {', '.join(unknown)}; it takes: {', '.join(allowed)}")
     return builder(**kwargs)
 
 
@@ -42,5 +44,5 @@ def arguments(name: str) -> dict[str, object]:
 
 def _builder(name: str) -> Callable[..., nn.Module]:
     if name not in _BUILDERS:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(names())}")
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(names())}")
     return _BUILDERS[name]

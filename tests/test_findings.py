@@ -1,0 +1,96 @@
+"""vt.findings, vt.report and vt.attention: verdicts follow the numbers, both ways; the report reads only files."""
+
+import pandas as pd
+import pytest
+import torch
+
+from vt import findings, report
+from vt.attention import object_attention, object_masks, summarize
+from vt.data import Split, load
+
+
+def summary(rows):
+    base = {"eval_acc_std": 0.0, "gap": 0.0, "images_per_s": 100.0, "mflops": 10.0, "mparams": 0.3, "resolution": 32,
+            "seeds": 1, "epochs": 20}
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+def test_vit_beats_resnets_both_ways():
+    table = summary([{"label": "resnet20", "model": "resnet20", "eval_acc": 0.80},
+                     {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}])
+    assert findings.vit_beats_resnets(table).verdict == findings.REPRODUCED
+    table.loc[1, "eval_acc"] = 0.802  # within the margin: not a win
+    assert findings.vit_beats_resnets(table).verdict == findings.NOT_REPRODUCED
+    assert findings.vit_beats_resnets(table.iloc[:1]).verdict == findings.NOT_RUN
+
+
+def test_seed_spread_decides_whether_a_difference_counts():
+    rows = [{"label": "filter", "model": "vt", "eval_acc": 0.70, "eval_acc_std": 0.03},
+            {"label": "pooling", "model": "vt", "eval_acc": 0.68, "eval_acc_std": 0.01}]
+    assert findings.filter_beats_pooling(summary(rows)).verdict == findings.NOT_REPRODUCED
+    rows[0]["eval_acc_std"] = 0.005
+    assert findings.filter_beats_pooling(summary(rows)).verdict == findings.REPRODUCED
+
+
+def test_vt_beats_resnet_needs_accuracy_and_fewer_flops():
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.80, "mflops": 40.9},
+            {"label": "vt_resnet20", "model": "vt_resnet20", "eval_acc": 0.82, "mflops": 32.5}]
+    assert findings.vt_beats_resnet(summary(rows)).verdict == findings.REPRODUCED
+    rows[1]["mflops"] = 50.0
+    assert findings.vt_beats_resnet(summary(rows)).verdict == findings.NOT_REPRODUCED
+
+
+def test_upscaling_and_token_sweeps():
+    rows = [{"label": "resnet18@64", "model": "resnet18", "resolution": 64, "eval_acc": 0.40, "gap": 0.30},
+            {"label": "resnet18@224", "model": "resnet18", "resolution": 224, "eval_acc": 0.55, "gap": 0.10},
+            {"label": "tokens=16", "model": "vt", "eval_acc": 0.50}, {"label": "tokens=32", "model": "vt", "eval_acc": 0.505},
+            {"label": "channels=1024", "model": "vt", "eval_acc": 0.45}, {"label": "channels=256", "model": "vt", "eval_acc": 0.50}]
+    table = summary(rows)
+    assert findings.upscaling_helps(table).verdict == findings.REPRODUCED
+    assert findings.tokens_level(table).verdict == findings.REPRODUCED
+    narrow = findings.narrow_tokens_better(table)
+    assert narrow.verdict == findings.REPRODUCED and narrow.evidence.startswith("channels=256")
+    table.loc[1, "gap"] = 0.5  # the ResNet overfits more when upscaled: the report's finding fails
+    assert findings.upscaling_helps(table).verdict == findings.NOT_REPRODUCED
+
+
+def test_report_reads_result_files_and_prefers_real_data(tmp_path):
+    real = summary([{"label": "resnet20", "model": "resnet20", "eval_acc": 0.90},
+                    {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}])
+    smoke = real.assign(eval_acc=[0.2, 0.3])
+    for profile, table in (("cifar10-cpu", real), ("smoke", smoke)):
+        (tmp_path / profile / "01_baseline").mkdir(parents=True)
+        table.to_csv(tmp_path / profile / "01_baseline" / "summary.csv", index=False)
+    every = report.verdicts(tmp_path)
+    head = report.headline(every).set_index("key")
+    assert head.loc["vit_beats_resnets", "profile"] == "cifar10-cpu"
+    assert head.loc["vit_beats_resnets", "verdict"] == findings.NOT_REPRODUCED  # from real data, not smoke's win
+    assert head.loc["attention_on_objects", "verdict"] == findings.NOT_RUN
+    text = report.markdown(tmp_path)
+    assert "90.00%" in text and "20.00%" not in text  # the accuracy table lists real runs only
+    assert text.count("not yet run") == len(head[head.verdict == findings.NOT_RUN])
+
+
+def test_object_masks_from_boxes_are_inclusive_rectangles():
+    split = Split(torch.zeros(2, 3, 8, 8, dtype=torch.uint8), torch.tensor([0, 1]),
+                  boxes=torch.tensor([[0, 0, 3, 1], [2, 2, 2, 2]], dtype=torch.int16))
+    masks = object_masks(split)
+    assert masks[0].sum() == 4 * 2 and masks[0, 1, 3] == 1 and masks[0, 2, 0] == 0 and masks[1].sum() == 1
+
+
+def test_uniform_attention_has_no_lift():
+    """A model whose tokens attend uniformly puts exactly the object's area share on the object."""
+    data = load("synthetic", train_size=64, eval_size=32)
+
+    class Uniform(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def attention_maps(self, x):
+            return [torch.full((len(x), 4, 8, 8), 1 / 64)]
+
+    per_token = object_attention(Uniform(), data, 32, images=32, batch_size=8)
+    row = summarize(per_token, "uniform")
+    assert row["images"] == 32 and row["lift"] == pytest.approx(1.0)
+    assert row["object_area"] == pytest.approx(data.eval.masks.float().mean().item(), rel=0.05)

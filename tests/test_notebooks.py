@@ -1,0 +1,88 @@
+"""vt.notebooks and run_all.sh: parameters checked as papermill passes them, profiles, results in their place."""
+
+import subprocess
+import sys
+
+import nbformat
+import papermill
+import pytest
+
+from vt import notebooks
+from vt.errors import ConfigError
+from vt.paths import ROOT
+
+
+def test_every_notebook_declares_its_parameters_and_profiles_are_valid():
+    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        declared = notebooks.declared(path.stem)
+        assert "profile" in declared and "results_dir" in declared, path
+    for profile in sorted((ROOT / "profiles").glob("*.yaml")):
+        assert notebooks.load_profile(profile.stem)["profile"] == profile.stem
+
+
+def test_a_bad_profile_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="no profile 'nope'.*smoke"):
+        notebooks.load_profile("nope")
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("profile: typo\nepochz: 3\n")
+    with pytest.raises(ConfigError, match="unknown parameter.*epochz"):
+        notebooks.load_profile(str(typo))
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("profile: wrong\nepochs: -2\n")
+    with pytest.raises(ConfigError, match="epochs must be positive"):
+        notebooks.load_profile(str(wrong))
+    result = subprocess.run([sys.executable, "-m", "vt.notebooks", "check", "nope"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.startswith("error: no profile 'nope'")
+
+
+def test_run_all_refuses_a_bad_profile_or_notebook_at_once():
+    for args, message in ((["--profile", "nope"], "no profile 'nope'"), (["99_nothing"], "no notebook")):
+        result = subprocess.run([str(ROOT / "run_all.sh"), *args], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2 and message in result.stderr
+
+
+def test_parameters_reads_what_papermill_injected():
+    injected = "# Parameters\nepochs = 2\ntokenizers = \"[\\\"filter\\\", \\\"pooling\\\"]\"\nlr = 1\n"
+    namespace = {"In": ["", injected], "epochs": 2, "tokenizers": '["filter", "pooling"]', "lr": 1}
+    P = notebooks.parameters("02_tokenizers", namespace)
+    assert P.epochs == 2 and P.tokenizers == ["filter", "pooling"] and P.lr == 1.0
+    assert P.config(notebooks.Run("filter", P.model, {"tokenizer": "filter"})).model_kwargs == {"tokenizer": "filter"}
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [("epochz", 3, "unknown parameter.*epochz"), ("epochs", "many", "epochs must be int"),
+     ("lr", -0.1, "lr must be positive"), ("model", "vt_nothing", "unknown model 'vt_nothing'")],
+)
+def test_parameters_refuses_unknown_names_and_bad_values(name, value, message):
+    namespace = {"In": [f"# Parameters\n{name} = {value!r}\n"], name: value}
+    with pytest.raises(ConfigError, match=message):
+        notebooks.parameters("02_tokenizers", namespace)
+
+
+def test_a_parameter_of_another_notebook_is_left_unused():
+    P = notebooks.parameters("04_flops", {"In": ["# Parameters\nepochs = 2\n"], "epochs": 2})
+    assert P.unused == ["epochs"] and "epochs" not in P.values
+
+
+def test_papermill_with_an_unknown_parameter_fails_with_its_name(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError, match="unknown parameter.*epochz"):
+        papermill.execute_notebook(str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"epochz": 2}, kernel_name="vt", cwd=str(ROOT / "notebooks"),
+                                   progress_bar=False)
+
+
+def test_papermill_runs_a_notebook_as_a_user_would(tmp_path, monkeypatch):
+    """The issue's example: two tokenizers, two epochs, JSON list from the command line."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    out = tmp_path / "out.ipynb"
+    subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(out),
+                    "-p", "epochs", "2", "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
+                    "-p", "eval_size", "128", "--kernel", "vt", "--cwd", str(ROOT / "notebooks"), "--log-level", "ERROR"],
+                   check=True, capture_output=True, timeout=600)
+    summary = (tmp_path / "results" / "smoke" / "02_tokenizers" / "summary.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in summary[1:]] == ["filter", "pooling"]
+    assert (tmp_path / "results" / "smoke" / "02_tokenizers" / "curves.png").exists()
+    executed = nbformat.read(out, as_version=4)
+    findings = [o for c in executed.cells for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
+    assert "filter-based tokenizer" in findings[-1]["data"]["text/markdown"]

@@ -1,0 +1,293 @@
+"""What the notebooks share: parameter checking, the training recipe, runs over models and seeds, result files.
+
+Every notebook's second cell is ``P = vt.notebooks.parameters("<name>", globals())``. It reads the names the
+notebook's ``parameters`` cell declares, refuses names papermill injected that no notebook knows (papermill
+itself ignores them silently), turns JSON text from ``-p`` into lists and dicts, checks the recipe through
+``TrainConfig``, and gives the notebook its output folder ``results/<profile>/<notebook>/``.
+
+Profiles (``profiles/<name>.yaml``) are flat papermill parameter files; a key that a notebook does not declare
+but another one does is left unused there. ``python -m vt.notebooks check profiles/cifar10.yaml`` checks a
+profile before a long run.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import yaml
+
+from vt.config import TrainConfig
+from vt.data import Dataset, load
+from vt.errors import ConfigError
+from vt.flops import count
+from vt.models import arguments, create
+from vt.paths import ROOT, project_path
+from vt.train import environment, train
+
+NOTEBOOKS_DIR = ROOT / "notebooks"
+PROFILES_DIR = ROOT / "profiles"
+# Training-recipe parameters shared by the training notebooks (TrainConfig fields not tied to one run).
+RECIPE = tuple(f.name for f in fields(TrainConfig) if f.name not in {
+    "model", "model_kwargs", "seed", "checkpoint_dir", "resume", "stop_after"})
+RESULTS_ENV = "VT_RESULTS_DIR"
+
+
+def results_root(results_dir: str | Path = "results") -> Path:
+    """Where results go: ``results_dir`` under the project root; the default ``results`` is replaced by
+    ``$VT_RESULTS_DIR`` when set (the tests point it at a temporary folder)."""
+    if str(results_dir) == "results" and os.environ.get(RESULTS_ENV):
+        return Path(os.environ[RESULTS_ENV])
+    return project_path(results_dir)
+
+
+def declared(notebook: str) -> dict[str, object]:
+    """The parameters that ``notebooks/<notebook>.ipynb`` declares in its ``parameters`` cell, with defaults."""
+    path = NOTEBOOKS_DIR / f"{notebook}.ipynb"
+    cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise ConfigError(f"{path} has no cell tagged 'parameters'")
+    names = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                names[target.id] = ast.literal_eval(node.value)
+    return names
+
+
+def vocabulary() -> set[str]:
+    """Every parameter name some notebook of the collection declares."""
+    return {name for path in sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb")) for name in declared(path.stem)}
+
+
+@dataclass
+class Run:
+    """One trained configuration of a notebook: a label, a model, its kwargs, and optionally its own resolution
+    (the data stay at their stored resolution and are upscaled on the device, as in the report's study)."""
+
+    label: str
+    model: str
+    kwargs: dict = field(default_factory=dict)
+    resolution: int | None = None
+
+
+@dataclass
+class Parameters:
+    """A notebook's checked parameters, its output folder and the recipe they define."""
+
+    notebook: str
+    values: dict[str, object]
+    unused: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(f"{self.notebook} has no parameter {name!r}") from None
+
+    @property
+    def out_dir(self) -> Path:
+        """``<results_dir>/<profile>/<notebook>/``, created."""
+        folder = results_root(self.values.get("results_dir", "results")) / str(self.values.get("profile", "smoke")) / self.notebook
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def config(self, run: Run, seed: int = 0) -> TrainConfig:
+        """The training config of ``run`` with ``seed``: this notebook's recipe with the run's model and kwargs,
+        checkpointed in ``<checkpoint_root>/<profile>/<notebook>/<label>-seed<seed>`` (none if the root is empty)."""
+        recipe = {k: v for k, v in self.values.items() if k in RECIPE}
+        if run.resolution:
+            recipe["resolution"] = run.resolution
+        root = self.values.get("checkpoint_root", "")
+        folder = project_path(root) / str(self.values.get("profile", "smoke")) / self.notebook / f"{run.label}-seed{seed}"
+        return TrainConfig(model=run.model, model_kwargs=dict(run.kwargs), seed=seed,
+                           checkpoint_dir=str(folder) if root else "", **recipe)
+
+    def load_data(self) -> Dataset:
+        """The notebook's data set (synthetic data is generated at the recipe's resolution)."""
+        v = self.values
+        return load(v["dataset"], data_dir=v.get("data_dir") or None, resolution=v.get("resolution", 32),
+                    train_size=v.get("train_size", 0), eval_size=v.get("eval_size", 0), progress=v.get("progress", True))
+
+    def save(self) -> Path:
+        """Write the parameters and the machine they ran on to ``out_dir/parameters.json``."""
+        path = self.out_dir / "parameters.json"
+        record = {"notebook": self.notebook, "parameters": self.values, "environment": environment(_device(self.values))}
+        path.write_text(json.dumps(record, indent=2, default=str))
+        return path
+
+
+def _device(values: dict):
+    import torch
+
+    name = values.get("device", "auto")
+    return torch.device("cuda" if name == "auto" and torch.cuda.is_available() else ("cpu" if name == "auto" else name))
+
+
+def parameters(notebook: str, namespace: dict) -> Parameters:
+    """Check the parameters of ``notebook`` as they stand in the kernel's ``namespace`` (``globals()``).
+
+    Raises:
+        ConfigError: for a name no notebook declares, a value of the wrong type, or a bad recipe.
+    """
+    defaults = declared(notebook)
+    injected = _injected(namespace) - set(defaults)
+    known = vocabulary()
+    unknown = sorted(injected - known)
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {', '.join(unknown)} for {notebook}; it takes: {', '.join(sorted(defaults))}")
+    values = {name: _coerce(name, namespace.get(name, default), default) for name, default in defaults.items()}
+    checked = Parameters(notebook, values, sorted(injected & known))
+    if "dataset" in values:
+        checked.config(Run("check", "resnet20"))  # validates every recipe value through TrainConfig
+    for name in ("models", "resolution_models", "vt_model", "model"):
+        for model in _as_list(values.get(name)):
+            if isinstance(model, str):
+                arguments(model)  # raises for an unknown model name
+    return checked
+
+
+def _injected(namespace: dict) -> set[str]:
+    """Names assigned by papermill's injected cell (its source starts with ``# Parameters``), read from the
+    kernel's input history ``In``; empty when the notebook runs without papermill."""
+    names = set()
+    for source in namespace.get("In", []):
+        if source.startswith("# Parameters\n"):
+            names |= {t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+                      for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else ([] if value is None else [value])
+
+
+def _coerce(name: str, value, default):
+    """``value`` as the type of ``default``: JSON text becomes a list or dict; ints pass for floats."""
+    if isinstance(default, (list, dict)) and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = [value] if isinstance(default, list) else value
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, type(default)):
+        raise ConfigError(f"parameter {name} must be {type(default).__name__} like {default!r}, got {value!r}")
+    return value
+
+
+def load_profile(name_or_path: str) -> dict:
+    """The parameters of a profile, by name (``profiles/<name>.yaml``) or path; checked against the collection."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PROFILES_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in sorted(PROFILES_DIR.glob("*.yaml")))
+        raise ConfigError(f"no profile {name_or_path!r} ({path} missing); profiles: {known}")
+    values = yaml.safe_load(path.read_text()) or {}
+    unknown = sorted(set(values) - vocabulary())
+    if unknown:
+        raise ConfigError(f"{path}: unknown parameter(s) {', '.join(unknown)}")
+    recipe = {k: v for k, v in values.items() if k in RECIPE}
+    TrainConfig(**recipe)
+    return values
+
+
+def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train every run for every seed in ``P.seeds``; write and return the results.
+
+    Returns ``(histories, summary)``: every epoch of every run, and one row per run with the final eval accuracy
+    (mean, std over seeds), the train/test gap, images/s, parameters and forward MFLOPs per image at the run's
+    resolution. Both go to ``P.out_dir`` as ``histories.csv`` and ``summary.csv``, the parameters beside them.
+    """
+    histories, done = [], {}
+    for run in runs:
+        for seed in P.seeds:
+            config = P.config(run, seed)
+            same = json.dumps({**config.identity(), "model_kwargs": _kwargs(run.model, run.kwargs, data.num_classes,
+                                                                                config.resolution)}, sort_keys=True)
+            if same not in done:  # runs with identical settings (a default shared by two sweeps) train once
+                done[same] = train(config, data)
+            histories.append(done[same].assign(label=run.label, model=run.model, seed=seed, resolution=config.resolution))
+    history = pd.concat(histories, ignore_index=True)
+    summary = summarize(history, P, data, runs)
+    history.to_csv(P.out_dir / "histories.csv", index=False)
+    summary.to_csv(P.out_dir / "summary.csv", index=False)
+    P.save()
+    return history, summary
+
+
+def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Run]) -> pd.DataFrame:
+    """One row per run: final accuracies over seeds, the overfitting gap, speed (median training images/s over
+    every epoch, so that one disturbed epoch does not move it) and cost."""
+    last = history.sort_values("epoch").groupby(["label", "seed"]).tail(1)
+    last = last.assign(gap=last.train_acc - last.eval_acc)
+    rows = []
+    for run in runs:
+        of_run = last[last.label == run.label]
+        resolution = run.resolution or P.values.get("resolution", 32)
+        cost = count(create(run.model, **_kwargs(run.model, run.kwargs, data.num_classes, resolution)),
+                     (3, resolution, resolution))
+        rows.append({
+            "label": run.label, "model": run.model, "kwargs": json.dumps(run.kwargs, sort_keys=True),
+            "resolution": resolution, "seeds": len(of_run), "epochs": int(of_run.epoch.max()),
+            "eval_acc": of_run.eval_acc.mean(), "eval_acc_std": of_run.eval_acc.std(ddof=0),
+            "best_eval_acc": history[history.label == run.label].eval_acc.max(), "train_acc": of_run.train_acc.mean(),
+            "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
+            "images_per_s": history[history.label == run.label].images_per_s.median(),
+            "mflops": cost.flops / 1e6, "mparams": cost.params / 1e6, "dataset": data.name,
+            "profile": P.values.get("profile", "smoke"),
+        })
+    return pd.DataFrame(rows)
+
+
+def _kwargs(model: str, kwargs: dict, num_classes: int, resolution: int) -> dict:
+    out = {"num_classes": num_classes, **kwargs}
+    if "small_input" in arguments(model) and "small_input" not in kwargs:
+        out["small_input"] = resolution < 128
+    return out
+
+
+def plot_curves(history: pd.DataFrame, path: Path, title: str) -> plt.Figure:
+    """Train and eval accuracy per epoch for each run label (mean over seeds), saved to ``path``."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+    mean = history.groupby(["label", "epoch"])[["train_acc", "eval_acc"]].mean().reset_index()
+    for label, rows in mean.groupby("label", sort=False):
+        line, = axes[0].plot(rows.epoch, rows.eval_acc, marker=".", label=label)
+        axes[1].plot(rows.epoch, rows.train_acc, marker=".", color=line.get_color(), label=label)
+    for ax, name in zip(axes, ("eval (test) accuracy", "train accuracy (augmented)")):
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("top-1")
+    axes[0].legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m vt.notebooks check PROFILE``: check a profile; exit status 2 with one line if it is bad."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2 or argv[0] != "check":
+        print("usage: python -m vt.notebooks check PROFILE", file=sys.stderr)
+        return 2
+    try:
+        values = load_profile(argv[1])
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"profile {argv[1]}: {len(values)} parameters, all known")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

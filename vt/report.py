@@ -1,0 +1,98 @@
+"""The collection's summary, built only from the result files under ``results/``: verdicts and accuracies.
+
+``results/<profile>/<notebook>/summary.csv`` (training notebooks and ``05_attention``) and
+``results/<profile>/04_flops/flops.csv`` are read for every profile found. A claim's headline verdict comes from
+the first profile in ``PREFERENCE`` that ran it: real data before the synthetic smoke run, which only shows that
+the pipeline works. ``python -m vt.report`` prints the README's results section.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from vt.findings import CHECKS, NOT_RUN
+from vt.notebooks import results_root
+
+PREFERENCE = ["tiny-imagenet", "cifar10", "cifar10-cpu", "paper", "smoke"]
+REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
+             "paper": "paper recipe", "smoke": "synthetic smoke run"}
+
+
+def _table(folder: Path, notebook: str) -> pd.DataFrame | None:
+    path = folder / notebook / ("flops.csv" if notebook == "04_flops" else "summary.csv")
+    return pd.read_csv(path) if path.exists() else None
+
+
+def profiles(results_dir: str | Path = "results") -> list[str]:
+    """Profiles with results, in order of preference (unknown names last, alphabetically)."""
+    root = results_root(results_dir)
+    found = sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*/*.csv"))) if root.exists() else []
+    return [p for p in PREFERENCE if p in found] + [p for p in found if p not in PREFERENCE]
+
+
+def verdicts(results_dir: str | Path = "results") -> pd.DataFrame:
+    """Every check on every profile that has its notebook's table; ``not yet run`` where none has."""
+    root = results_root(results_dir)
+    rows = []
+    for notebook, checks in CHECKS.items():
+        for check in checks:
+            found = False
+            for profile in profiles(results_dir):
+                table = _table(root / profile, notebook)
+                if table is None:
+                    continue
+                finding = check(table)
+                if finding.verdict != NOT_RUN:
+                    found = True
+                    rows.append({**vars(finding), "notebook": notebook, "profile": profile})
+            if not found:
+                finding = check(pd.DataFrame(columns=["label", "model", "section", "resolution"]))
+                rows.append({**vars(finding), "notebook": notebook, "profile": ""})
+    return pd.DataFrame(rows)
+
+
+def headline(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: its verdict from the most preferred profile that ran it."""
+    order = {p: i for i, p in enumerate(PREFERENCE)}
+    ranked = table.assign(rank=table.profile.map(lambda p: order.get(p, len(order)) if p else len(order) + 1))
+    return ranked.sort_values("rank", kind="stable").groupby("key", sort=False).head(1).drop(columns="rank")
+
+
+def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
+    """Every training run's summary row, with its profile and notebook."""
+    root = results_root(results_dir)
+    frames = [
+        _table(root / profile, notebook).assign(profile=profile, notebook=notebook)
+        for profile in profiles(results_dir)
+        for notebook in CHECKS
+        if notebook not in ("04_flops", "05_attention") and _table(root / profile, notebook) is not None
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def markdown(results_dir: str | Path = "results") -> str:
+    """The README's results section: the verdict per claim, then the accuracy of every run on real data."""
+    lines = ["| claim | source | verdict | evidence from | numbers |", "|---|---|---|---|---|"]
+    for row in headline(verdicts(results_dir)).itertuples():
+        where = f"{REAL_DATA.get(row.profile, row.profile)} (`{row.notebook}`)" if row.profile else "—"
+        verdict = row.verdict + (" (smoke only)" if row.profile == "smoke" else "")
+        lines.append(f"| {row.claim} | {row.source} | {verdict} | {where} | {row.evidence} |")
+    runs = accuracies(results_dir)
+    real = runs[runs.profile != "smoke"] if len(runs) else runs
+    lines += ["", "| data (profile) | notebook | run | epochs | test top-1 | train − test | MFLOPs | M params | images/s |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    if len(real) == 0:
+        lines.append("| no real-data run yet | | | | | | | | |")
+    for r in real.itertuples():
+        spread = f" ± {100 * r.eval_acc_std:.1f}" if r.seeds > 1 else ""
+        lines.append(f"| {REAL_DATA.get(r.profile, r.profile)} | `{r.notebook}` | {r.label} | {r.epochs} | "
+                     f"{100 * r.eval_acc:.2f}%{spread} | {100 * r.gap:+.1f} pt | {r.mflops:.1f} | {r.mparams:.3f} | "
+                     f"{r.images_per_s:.0f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(sys.argv[1] if len(sys.argv) > 1 else "results"))
