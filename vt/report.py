@@ -3,11 +3,13 @@
 ``results/<profile>/<notebook>/summary.csv`` (training notebooks and ``05_attention``) and
 ``results/<profile>/04_flops/flops.csv`` are read for every profile found. A claim's headline verdict comes from
 the first profile in ``PREFERENCE`` that ran it: real data before the synthetic smoke run, which only shows that
-the pipeline works. ``python -m vt.report`` prints the README's results section.
+the pipeline works. ``python -m vt.report`` prints the README's results section; ``python -m vt.report
+--update-readme`` writes it (and the FLOPs table) into README.md.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pandas as pd
 
 from vt.findings import CHECKS, NOT_RUN
 from vt.notebooks import results_root
+from vt.paths import ROOT
 
 PREFERENCE = ["tiny-imagenet", "cifar10", "cifar10-cpu", "paper", "smoke"]
 REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
@@ -94,5 +97,24 @@ def markdown(results_dir: str | Path = "results") -> str:
     return "\n".join(lines)
 
 
+def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = ROOT / "results") -> None:
+    """Rewrite README's generated blocks (between ``<!-- results-table:start/end -->`` and
+    ``<!-- flops-table:start/end -->``) from the result files."""
+    from vt.flops import summary_markdown
+
+    text = readme.read_text()
+    blocks = {"results-table": markdown(results_dir),
+              "flops-table": summary_markdown(str(Path(results_dir) / "smoke" / "04_flops" / "flops.csv"))}
+    for name, body in blocks.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"{readme} lacks the {name} markers")
+        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    readme.write_text(text)
+
+
 if __name__ == "__main__":
-    print(markdown(sys.argv[1] if len(sys.argv) > 1 else "results"))
+    if sys.argv[1:] == ["--update-readme"]:
+        update_readme()
+    else:
+        print(markdown(sys.argv[1] if len(sys.argv) > 1 else "results"))
