@@ -94,3 +94,12 @@ def test_uniform_attention_has_no_lift():
     row = summarize(per_token, "uniform")
     assert row["images"] == 32 and row["lift"] == pytest.approx(1.0)
     assert row["object_area"] == pytest.approx(data.eval.masks.float().mean().item(), rel=0.05)
+
+
+def test_a_run_cut_short_by_its_time_budget_tests_nothing():
+    table = summary([{"label": "resnet20", "model": "resnet20", "eval_acc": 0.80, "finished": True},
+                     {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85, "finished": False}])
+    check = findings.CHECKS["01_baseline"][0]
+    assert check.__name__ == "vit_beats_resnets" and check(table).verdict == findings.NOT_RUN
+    table["finished"] = True
+    assert check(table).verdict == findings.REPRODUCED

@@ -7,7 +7,7 @@ import nbformat
 import papermill
 import pytest
 
-from vt import notebooks
+from vt import findings, notebooks
 from vt.errors import ConfigError
 from vt.paths import ROOT
 
@@ -86,3 +86,24 @@ def test_papermill_runs_a_notebook_as_a_user_would(tmp_path, monkeypatch):
     executed = nbformat.read(out, as_version=4)
     findings = [o for c in executed.cells for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
     assert "filter-based tokenizer" in findings[-1]["data"]["text/markdown"]
+
+
+def test_a_spent_time_budget_stops_the_notebook_and_a_rerun_finishes_it(tmp_path, monkeypatch):
+    """What a GPU lent 10 minutes a call needs: stop inside the budget, checkpointed, and go on next time."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"models": ["resnet20", "vt_resnet20"], "epochs": 2, "train_size": 128, "eval_size": 64,
+              "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+    source = "# Parameters\n" + "".join(f"{name} = {value!r}\n" for name, value in values.items())
+    runs = [notebooks.Run(m, m) for m in values["models"]]
+
+    P = notebooks.parameters("01_baseline", {"In": [source + "time_limit_min = 5.0\n"], **values, "time_limit_min": 5.0})
+    left = iter([1e-6, -1.0])  # the first run may start but not finish; the budget is spent before the second
+    P.minutes_left = lambda: next(left)
+    history, summary = notebooks.run_models(P, runs, P.load_data())
+    assert list(history.label) == ["resnet20"] and list(summary.epochs) == [1] and not summary.finished.any()
+    assert findings.CHECKS["01_baseline"][0](summary).verdict == findings.NOT_RUN
+
+    P = notebooks.parameters("01_baseline", {"In": [source], **values})
+    history, summary = notebooks.run_models(P, runs, P.load_data())
+    assert list(summary.epochs) == [2, 2] and summary.finished.all()
+    assert list(history[history.label == "resnet20"].epoch) == [1, 2]  # resumed, not retrained

@@ -23,6 +23,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     tmp = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)  # mkstemp makes it private; the result should read like any file written here
     try:
         write(tmp)
         with open(tmp, "rb+") as file:

@@ -40,8 +40,9 @@ class TrainConfig:
         precision (auto = bf16 autocast on GPU, fp32 on CPU), channels_last, compile_model (torch.compile).
     Run:
         seed, device (auto, cpu, cuda, cuda:N), checkpoint_dir (empty = none), resume (continue the run found
-        there), stop_after (stop after this many epochs in total, checkpointed), time_limit_min (stop before
-        an epoch that would end past this budget), progress (a tqdm bar).
+        there), stop_after (stop after this many epochs in total, checkpointed), time_limit_min (stop,
+        checkpointed, before an epoch that would end past this budget; a notebook shares it among its runs),
+        progress (a tqdm bar).
     """
 
     model: str = "vt_resnet20"

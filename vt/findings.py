@@ -8,6 +8,8 @@ its source, a verdict computed from the numbers, and the numbers. A difference c
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -52,7 +54,7 @@ def _level(a: pd.Series, b: pd.Series, tolerance: float = 0.01) -> bool:
 
 
 def _missing(key: str, source: str, claim: str, what: str) -> Finding:
-    return Finding(key, source, claim, NOT_RUN, f"No run of {what} in this table.")
+    return Finding(key, source, claim, NOT_RUN, f"No finished run of {what} in this table.")
 
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -198,10 +200,23 @@ def vt_cheaper(flops: pd.DataFrame) -> Finding:
 
 
 # notebook -> checks that read its summary.csv (04_flops: its flops.csv)
-CHECKS = {
+def _on_finished_runs(check: Callable[[pd.DataFrame], Finding]) -> Callable[[pd.DataFrame], Finding]:
+    """``check`` applied to the runs that reached their planned epochs (a table without a ``finished`` column,
+    such as the FLOPs table, is taken whole): a run cut short by a time budget tests nothing yet."""
+
+    @functools.wraps(check)
+    def on_finished(summary: pd.DataFrame) -> Finding:
+        if "finished" in summary.columns:
+            summary = summary[summary.finished.astype(bool)]
+        return check(summary)
+
+    return on_finished
+
+
+CHECKS = {notebook: [_on_finished_runs(check) for check in checks] for notebook, checks in {
     "01_baseline": [vit_beats_resnets, vt_beats_resnet, vt_slower],
     "02_tokenizers": [filter_beats_pooling, recurrent_beats_filter],
     "03_resolution": [upscaling_helps, tokens_level, narrow_tokens_better],
     "04_flops": [vt_cheaper],
     "05_attention": [attention_on_objects],
-}
+}.items()}

@@ -16,7 +16,8 @@ import ast
 import json
 import os
 import sys
-from dataclasses import dataclass, field, fields
+import time
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -38,6 +39,9 @@ PROFILES_DIR = ROOT / "profiles"
 RECIPE = tuple(f.name for f in fields(TrainConfig) if f.name not in {
     "model", "model_kwargs", "seed", "checkpoint_dir", "resume", "stop_after"})
 RESULTS_ENV = "VT_RESULTS_DIR"
+# The columns of ``summary.csv`` a training notebook shows (``finished``: the run reached its planned epochs).
+SUMMARY_COLUMNS = ["model", "resolution", "epochs", "finished", "eval_acc", "eval_acc_std", "train_acc", "gap",
+                   "images_per_s", "mflops", "mparams"]
 
 
 def results_root(results_dir: str | Path = "results") -> Path:
@@ -85,6 +89,7 @@ class Parameters:
     notebook: str
     values: dict[str, object]
     unused: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     def __getattr__(self, name: str):
         try:
@@ -109,6 +114,12 @@ class Parameters:
         folder = project_path(root) / str(self.values.get("profile", "smoke")) / self.notebook / f"{run.label}-seed{seed}"
         return TrainConfig(model=run.model, model_kwargs=dict(run.kwargs), seed=seed,
                            checkpoint_dir=str(folder) if root else "", **recipe)
+
+    def minutes_left(self) -> float | None:
+        """What is left of the notebook's ``time_limit_min`` budget, counted from its parameter check; ``None``
+        when it has none."""
+        limit = self.values.get("time_limit_min", 0.0)
+        return limit - (time.monotonic() - self.started) / 60 if limit else None
 
     def load_data(self) -> Dataset:
         """The notebook's data set (synthetic data is generated at the recipe's resolution)."""
@@ -206,6 +217,10 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
     Returns ``(histories, summary)``: every epoch of every run, and one row per run with the final eval accuracy
     (mean, std over seeds), the train/test gap, images/s, parameters and forward MFLOPs per image at the run's
     resolution. Both go to ``P.out_dir`` as ``histories.csv`` and ``summary.csv``, the parameters beside them.
+
+    With ``time_limit_min`` set, training stops (checkpointed) before an epoch that would end past the notebook's
+    budget and later runs are not started; ``finished`` in the summary says which runs reached their epochs, and
+    running the notebook again continues from the checkpoints (what a GPU lent 10 minutes a call needs).
     """
     histories, done = [], {}
     for run in runs:
@@ -214,14 +229,28 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
             same = json.dumps({**config.identity(), "model_kwargs": _kwargs(run.model, run.kwargs, data.num_classes,
                                                                                 config.resolution)}, sort_keys=True)
             if same not in done:  # runs with identical settings (a default shared by two sweeps) train once
-                done[same] = train(config, data)
-            histories.append(done[same].assign(label=run.label, model=run.model, seed=seed, resolution=config.resolution))
+                done[same] = _train_within_budget(P, config, data)
+            if done[same] is not None:
+                histories.append(done[same].assign(label=run.label, model=run.model, seed=seed,
+                                                   resolution=config.resolution, planned_epochs=config.epochs))
     history = pd.concat(histories, ignore_index=True)
     summary = summarize(history, P, data, runs)
     history.to_csv(P.out_dir / "histories.csv", index=False)
     summary.to_csv(P.out_dir / "summary.csv", index=False)
     P.save()
     return history, summary
+
+
+def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
+    """Train ``config`` in what is left of the notebook's time budget (all of it when there is none). Once the
+    budget is spent, a run is not started: what its checkpoint folder holds is read back, or ``None``."""
+    left = P.minutes_left()
+    if left is None:
+        return train(config, data)
+    if left > 0:
+        return train(replace(config, time_limit_min=left), data)
+    saved = Path(config.checkpoint_dir) / "history.csv" if config.checkpoint_dir else None
+    return pd.read_csv(saved) if saved is not None and saved.exists() else None
 
 
 def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Run]) -> pd.DataFrame:
@@ -232,12 +261,16 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
     rows = []
     for run in runs:
         of_run = last[last.label == run.label]
+        if of_run.empty:  # not started: the time budget ran out first
+            continue
         resolution = run.resolution or P.values.get("resolution", 32)
         cost = count(create(run.model, **_kwargs(run.model, run.kwargs, data.num_classes, resolution)),
                      (3, resolution, resolution))
         rows.append({
             "label": run.label, "model": run.model, "kwargs": json.dumps(run.kwargs, sort_keys=True),
             "resolution": resolution, "seeds": len(of_run), "epochs": int(of_run.epoch.max()),
+            "planned_epochs": int(of_run.planned_epochs.max()),
+            "finished": bool((of_run.epoch == of_run.planned_epochs).all()) and len(of_run) == len(P.seeds),
             "eval_acc": of_run.eval_acc.mean(), "eval_acc_std": of_run.eval_acc.std(ddof=0),
             "best_eval_acc": history[history.label == run.label].eval_acc.max(), "train_acc": of_run.train_acc.mean(),
             "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
