@@ -106,10 +106,10 @@ def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = R
     blocks = {"results-table": markdown(results_dir),
               "flops-table": summary_markdown(str(Path(results_dir) / "smoke" / "04_flops" / "flops.csv"))}
     for name, body in blocks.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"{readme} lacks the {name} markers")
-        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+        text = pattern.sub(lambda m: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), text)
     readme.write_text(text)
 
 
