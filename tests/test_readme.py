@@ -21,3 +21,15 @@ def test_readme_flops_table_matches_results_csv():
 
 def test_readme_results_table_matches_the_report():
     assert _block("results-table") == report.markdown(ROOT / "results")
+
+
+def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results-table:start -->\n<!-- results-table:end -->\nmiddle\n"
+                      "<!-- flops-table:start -->\nold\n<!-- flops-table:end -->\nend\n")
+    report.update_readme(readme, ROOT / "results")
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- results-table:start -->\n| claim |") and text.endswith("<!-- flops-table:end -->\nend\n")
+    assert "\nold\n" not in text and "\nmiddle\n" in text
+    report.update_readme(readme, ROOT / "results")
+    assert readme.read_text() == text  # a second run changes nothing
