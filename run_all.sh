@@ -37,6 +37,9 @@ fi
 
 source scripts/ensure_env.sh
 "$VT_PY" -m vt.notebooks check "$profile"
+params="$(mktemp --suffix=.yaml)"  # the profile with the values of the one it extends filled in
+trap 'rm -f "$params"' EXIT
+"$VT_PY" -m vt.notebooks resolve "$profile" > "$params"
 
 out="results/$profile"
 mkdir -p "$out"
@@ -44,7 +47,7 @@ start=$SECONDS
 for i in "${!notebooks[@]}"; do
     nb="${notebooks[$i]}"
     echo "==> [$((i + 1))/${#notebooks[@]}] $nb -> $out/$(basename "$nb")  ($((SECONDS - start)) s so far)"
-    "$VT_PY" -m papermill "$nb" "$out/$(basename "$nb")" -f "profiles/$profile.yaml" \
+    "$VT_PY" -m papermill "$nb" "$out/$(basename "$nb")" -f "$params" \
         --kernel vt --cwd notebooks --log-level WARNING --progress-bar
 done
 echo "==> done in $((SECONDS - start)) s: executed notebooks in $out/, tables and figures in $out/<notebook>/,"

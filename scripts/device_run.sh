@@ -24,6 +24,7 @@ export PYTHONPATH="/tmp/site:$PWD" PATH="/tmp/site/bin:$PATH" PYTHONUNBUFFERED=1
 [ -d .carry ] && export VT_SHARED_DATASETS="$PWD/.carry"
 python3 -m ipykernel install --user --name vt --display-name "Python (vt reproduction)" >/dev/null
 python3 -m vt.notebooks check "$profile"
+python3 -m vt.notebooks resolve "$profile" > /tmp/profile.yaml  # its parent's values filled in
 
 mkdir -p "results/$profile"
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; python3 -c 'import torch; print("torch", torch.__version__)'; } \
@@ -32,7 +33,7 @@ for nb in "$@"; do
     left=$(( (deadline - SECONDS) / 60 ))
     if [ "$left" -lt 1 ]; then echo "==> no time left for $nb"; break; fi
     echo "==> $nb on $profile, $left min left"
-    python3 -m papermill "notebooks/$nb.ipynb" "results/$profile/$nb.ipynb" -f "profiles/$profile.yaml" \
+    python3 -m papermill "notebooks/$nb.ipynb" "results/$profile/$nb.ipynb" -f /tmp/profile.yaml \
         -p time_limit_min "$left" -k vt --cwd notebooks --log-level WARNING || echo "==> $nb failed"
 done
 tar czf "$out/results-$profile.tar.gz" "results/$profile"

@@ -6,6 +6,7 @@ import sys
 import nbformat
 import papermill
 import pytest
+import yaml
 
 from vt import findings, notebooks
 from vt.errors import ConfigError
@@ -33,6 +34,32 @@ def test_a_bad_profile_is_refused(tmp_path):
         notebooks.load_profile(str(wrong))
     result = subprocess.run([sys.executable, "-m", "vt.notebooks", "check", "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.startswith("error: no profile 'nope'")
+
+
+def test_a_profile_extends_another_with_its_own_values_on_top(tmp_path):
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("profile: parent\nepochs: 3\nlr: 0.05\nmodels: [resnet20, vt_resnet20]\n")
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {parent}\nprofile: child\nepochs: 7\n")
+    assert notebooks.load_profile(str(child)) == {
+        "profile": "child", "epochs": 7, "lr": 0.05, "models": ["resnet20", "vt_resnet20"]}
+    long, short = notebooks.load_profile("cifar10-cpu-long"), notebooks.load_profile("cifar10-cpu")
+    changed = {k for k in short if long[k] != short[k]}
+    assert changed == {"profile", "models", "epochs"} and long["epochs"] > short["epochs"]
+    result = subprocess.run([sys.executable, "-m", "vt.notebooks", "resolve", "cifar10-cpu-long"],
+                            capture_output=True, text=True, check=True)
+    assert yaml.safe_load(result.stdout) == long
+
+
+def test_a_profile_with_a_missing_or_circular_parent_is_refused(tmp_path):
+    orphan = tmp_path / "orphan.yaml"
+    orphan.write_text("extends: nowhere\nprofile: orphan\n")
+    with pytest.raises(ConfigError, match="no profile 'nowhere'"):
+        notebooks.load_profile(str(orphan))
+    (tmp_path / "a.yaml").write_text(f"extends: {tmp_path / 'b.yaml'}\nprofile: a\n")
+    (tmp_path / "b.yaml").write_text(f"extends: {tmp_path / 'a.yaml'}\nprofile: b\n")
+    with pytest.raises(ConfigError, match="cycle.*a -> b -> a"):
+        notebooks.load_profile(str(tmp_path / "a.yaml"))
 
 
 def test_run_all_refuses_a_bad_profile_or_notebook_at_once():

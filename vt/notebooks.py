@@ -6,8 +6,10 @@ itself ignores them silently), turns JSON text from ``-p`` into lists and dicts,
 ``TrainConfig``, and gives the notebook its output folder ``results/<profile>/<notebook>/``.
 
 Profiles (``profiles/<name>.yaml``) are flat papermill parameter files; a key that a notebook does not declare
-but another one does is left unused there. ``python -m vt.notebooks check profiles/cifar10.yaml`` checks a
-profile before a long run.
+but another one does is left unused there. ``extends: <profile>`` starts a profile from another one's values, so
+that a variant (a longer budget, fewer models) keeps its parent's recipe. ``python -m vt.notebooks check
+cifar10`` checks a profile before a long run; ``python -m vt.notebooks resolve cifar10`` prints it with its
+parent's values filled in, the file ``run_all.sh`` hands to papermill.
 """
 
 from __future__ import annotations
@@ -194,15 +196,25 @@ def _coerce(name: str, value, default):
     return value
 
 
-def load_profile(name_or_path: str) -> dict:
-    """The parameters of a profile, by name (``profiles/<name>.yaml``) or path; checked against the collection."""
+def load_profile(name_or_path: str, _children: tuple[str, ...] = ()) -> dict:
+    """The parameters of a profile, by name (``profiles/<name>.yaml``) or path, with the values of the profile
+    it ``extends`` (if any) under its own; checked against the collection.
+
+    Raises:
+        ConfigError: for a missing profile or parent, a cycle of ``extends``, an unknown name or a bad value.
+    """
     path = Path(name_or_path)
     if not path.suffix:
         path = PROFILES_DIR / f"{name_or_path}.yaml"
     if not path.exists():
         known = ", ".join(p.stem for p in sorted(PROFILES_DIR.glob("*.yaml")))
         raise ConfigError(f"no profile {name_or_path!r} ({path} missing); profiles: {known}")
+    if path.stem in _children:
+        raise ConfigError(f"{path}: profiles extend each other in a cycle ({' -> '.join(_children + (path.stem,))})")
     values = yaml.safe_load(path.read_text()) or {}
+    parent = values.pop("extends", None)
+    if parent is not None:
+        values = {**load_profile(str(parent), _children + (path.stem,)), **values}
     unknown = sorted(set(values) - vocabulary())
     if unknown:
         raise ConfigError(f"{path}: unknown parameter(s) {', '.join(unknown)}")
@@ -308,17 +320,21 @@ def plot_curves(history: pd.DataFrame, path: Path, title: str) -> plt.Figure:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m vt.notebooks check PROFILE``: check a profile; exit status 2 with one line if it is bad."""
+    """``python -m vt.notebooks check|resolve PROFILE``: check a profile, or print it resolved as YAML (its
+    parent's values filled in); exit status 2 with one line if it is bad."""
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2 or argv[0] != "check":
-        print("usage: python -m vt.notebooks check PROFILE", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in ("check", "resolve"):
+        print("usage: python -m vt.notebooks check|resolve PROFILE", file=sys.stderr)
         return 2
     try:
         values = load_profile(argv[1])
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"profile {argv[1]}: {len(values)} parameters, all known")
+    if argv[0] == "resolve":
+        print(yaml.safe_dump(values, sort_keys=False), end="")
+    else:
+        print(f"profile {argv[1]}: {len(values)} parameters, all known")
     return 0
 
 
