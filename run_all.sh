@@ -36,8 +36,7 @@ else
 fi
 
 source scripts/ensure_env.sh
-"$VT_PY" -m vt.notebooks check "$profile"
-params="$(mktemp --suffix=.yaml)"  # the profile with the values of the one it extends filled in
+params="$(mktemp --suffix=.yaml)"  # the profile, checked, with the values of the one it extends filled in
 trap 'rm -f "$params"' EXIT
 "$VT_PY" -m vt.notebooks resolve "$profile" > "$params"
 

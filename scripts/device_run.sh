@@ -23,8 +23,7 @@ fi
 export PYTHONPATH="/tmp/site:$PWD" PATH="/tmp/site/bin:$PATH" PYTHONUNBUFFERED=1
 [ -d .carry ] && export VT_SHARED_DATASETS="$PWD/.carry"
 python3 -m ipykernel install --user --name vt --display-name "Python (vt reproduction)" >/dev/null
-python3 -m vt.notebooks check "$profile"
-python3 -m vt.notebooks resolve "$profile" > /tmp/profile.yaml  # its parent's values filled in
+python3 -m vt.notebooks resolve "$profile" > /tmp/profile.yaml  # checked, its parent's values filled in
 
 mkdir -p "results/$profile"
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; python3 -c 'import torch; print("torch", torch.__version__)'; } \

@@ -196,7 +196,7 @@ def _coerce(name: str, value, default):
     return value
 
 
-def load_profile(name_or_path: str, _children: tuple[str, ...] = ()) -> dict:
+def load_profile(name_or_path: str, _children: tuple[Path, ...] = ()) -> dict:
     """The parameters of a profile, by name (``profiles/<name>.yaml``) or path, with the values of the profile
     it ``extends`` (if any) under its own; checked against the collection.
 
@@ -209,12 +209,13 @@ def load_profile(name_or_path: str, _children: tuple[str, ...] = ()) -> dict:
     if not path.exists():
         known = ", ".join(p.stem for p in sorted(PROFILES_DIR.glob("*.yaml")))
         raise ConfigError(f"no profile {name_or_path!r} ({path} missing); profiles: {known}")
-    if path.stem in _children:
-        raise ConfigError(f"{path}: profiles extend each other in a cycle ({' -> '.join(_children + (path.stem,))})")
+    chain = _children + (path.resolve(),)
+    if chain[-1] in _children:
+        raise ConfigError(f"{path}: profiles extend each other in a cycle ({' -> '.join(p.stem for p in chain)})")
     values = yaml.safe_load(path.read_text()) or {}
     parent = values.pop("extends", None)
     if parent is not None:
-        values = {**load_profile(str(parent), _children + (path.stem,)), **values}
+        values = {**load_profile(str(parent), chain), **values}
     unknown = sorted(set(values) - vocabulary())
     if unknown:
         raise ConfigError(f"{path}: unknown parameter(s) {', '.join(unknown)}")
@@ -320,8 +321,9 @@ def plot_curves(history: pd.DataFrame, path: Path, title: str) -> plt.Figure:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m vt.notebooks check|resolve PROFILE``: check a profile, or print it resolved as YAML (its
-    parent's values filled in); exit status 2 with one line if it is bad."""
+    """``python -m vt.notebooks check|resolve PROFILE``: check a profile; ``resolve`` also prints it as YAML on
+    stdout (its parent's values filled in, the check's line going to stderr). Exit status 2 with one line if it
+    is bad."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2 or argv[0] not in ("check", "resolve"):
         print("usage: python -m vt.notebooks check|resolve PROFILE", file=sys.stderr)
@@ -331,10 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    checked = f"profile {argv[1]}: {len(values)} parameters, all known"
     if argv[0] == "resolve":
+        print(checked, file=sys.stderr)
         print(yaml.safe_dump(values, sort_keys=False), end="")
     else:
-        print(f"profile {argv[1]}: {len(values)} parameters, all known")
+        print(checked)
     return 0
 
 
