@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import torch
 from vt import data
 from vt.config import TrainConfig
 from vt.errors import CheckpointMismatchError, ConfigError
-from vt.train import CHECKPOINT, HISTORY, train
+from vt.train import CHECKPOINT, HISTORY, cpu_name, train
 
 SMALL = dict(train_size=512, eval_size=256, batch_size=64, lr=0.05, progress=False)
 
@@ -169,3 +170,13 @@ def test_torchrun_two_processes_agree_on_the_weights(tmp_path):
     assert len(history) == 1 and history.train_loss.notna().all()
     initial = torch.load(tmp_path / "initial.pt")
     assert any(not torch.equal(initial[k], ranks[0][k]) for k in initial)  # it did train
+
+
+def test_cpu_name_reads_the_model_name_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9654 96-Core Processor\n")
+    assert cpu_name(cpuinfo) == "AMD EPYC 9654 96-Core Processor"
+
+
+def test_cpu_name_falls_back_to_platform_without_cpuinfo(tmp_path):
+    assert cpu_name(tmp_path / "absent") == (platform.processor() or platform.machine())

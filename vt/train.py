@@ -343,9 +343,19 @@ def _schedule(config: TrainConfig, steps_per_epoch: int):
 
 def environment(device: torch.device) -> dict:
     """Where a run or a measurement was made: device name, torch version, CPU threads, host."""
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
     return {"device": str(device), "device_name": name, "torch": torch.__version__, "threads": torch.get_num_threads(),
             "cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "host": platform.node()}
+
+
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (from ``cpuinfo`` on Linux), else what ``platform`` knows (often only the architecture)."""
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    return platform.processor() or platform.machine()
 
 
 def _parser() -> argparse.ArgumentParser:
