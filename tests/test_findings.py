@@ -103,3 +103,12 @@ def test_a_run_cut_short_by_its_time_budget_tests_nothing():
     assert check.__name__ == "vit_beats_resnets" and check(table).verdict == findings.NOT_RUN
     table["finished"] = True
     assert check(table).verdict == findings.REPRODUCED
+
+
+def test_resnet20_matches_he_within_the_margin_and_states_the_budget():
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.9100, "epochs": 100}]
+    close = findings.resnet20_matches_he(summary(rows))
+    assert close.verdict == findings.REPRODUCED and "after 100 epochs" in close.evidence and "(-0.2 pt)" in close.evidence
+    rows[0]["eval_acc"] = 0.8735
+    assert findings.resnet20_matches_he(summary(rows)).verdict == findings.NOT_REPRODUCED
+    assert findings.resnet20_matches_he(summary(rows).assign(label="vt_resnet20")).verdict == findings.NOT_RUN

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from vt.reference import HE_2016_RESNET20
+
 MARGIN = 0.005
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not yet run"
 
@@ -97,6 +99,24 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     slower = vts.images_per_s.max() < resnets.images_per_s.min()
     evidence = ", ".join(f"{r.label} {r.images_per_s:.0f}" for _, r in summary.iterrows())
     return Finding(key, source, claim, REPRODUCED if slower else NOT_REPRODUCED, f"Training images/s: {evidence}.")
+
+
+def resnet20_matches_he(summary: pd.DataFrame) -> Finding:
+    """He et al. 2016, Table 6: the CIFAR ResNet-20 our VT models are measured against reaches 91.25% top-1.
+
+    Reproduced when ours is within ``MARGIN`` of it; the evidence gives our budget in epochs beside theirs.
+    """
+    key, source = "resnet20_matches_he", "He et al. 2016, Table 6"
+    claim = "the CIFAR ResNet-20 baseline reaches He et al.'s 91.25% test accuracy"
+    ours = _row(summary, "resnet20")
+    if ours is None:
+        return _missing(key, source, claim, "resnet20")
+    theirs = HE_2016_RESNET20["top1"] / 100
+    verdict = REPRODUCED if ours.eval_acc >= theirs - MARGIN else NOT_REPRODUCED
+    return Finding(key, source, claim, verdict,
+                   f"resnet20 {_pct(ours.eval_acc)} after {ours.epochs:.0f} epochs vs He et al.'s {HE_2016_RESNET20['top1']}% "
+                   f"after {HE_2016_RESNET20['iterations'] // 1000}k iterations at batch {HE_2016_RESNET20['batch_size']} "
+                   f"({100 * (ours.eval_acc - theirs):+.1f} pt).")
 
 
 def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, winner: str, loser: str,
@@ -214,7 +234,7 @@ def _on_finished_runs(check: Callable[[pd.DataFrame], Finding]) -> Callable[[pd.
 
 
 CHECKS = {notebook: [_on_finished_runs(check) for check in checks] for notebook, checks in {
-    "01_baseline": [vit_beats_resnets, vt_beats_resnet, vt_slower],
+    "01_baseline": [vit_beats_resnets, vt_beats_resnet, vt_slower, resnet20_matches_he],
     "02_tokenizers": [filter_beats_pooling, recurrent_beats_filter],
     "03_resolution": [upscaling_helps, tokens_level, narrow_tokens_better],
     "04_flops": [vt_cheaper],

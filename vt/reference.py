@@ -2,6 +2,7 @@
 
 ``PAPER``: Wu et al. 2020 (ICCV 2021 text), Tables 2-8, ImageNet at 224x224, 1000 classes.
 ``SEED_REPORT``: the earlier student report's FLOPs/params tables (``shared/seed-report.md``).
+``HE_2016_RESNET20``: He et al. 2016 (Deep Residual Learning), Table 6, CIFAR-10 ResNet-20, for the CPU baseline.
 Nothing here is measured by this project; notebooks put these beside what they measure.
 """
 
@@ -50,6 +51,10 @@ def paper_ablations() -> pd.DataFrame:
             rows.append((table, model, variant, kwargs, top1, mflops, mparams))
     return pd.DataFrame(rows, columns=["table", "model", "variant", "kwargs", "top1", "mflops", "mparams"])
 
+
+# He et al. 2016, Sec. 4.2 and Table 6: ResNet-20 (0.27 M params) at 8.75% test error, single view, trained 64k
+# iterations at batch 128 with SGD (lr 0.1, /10 at 32k and 48k), pad-4 crop + flip.
+HE_2016_RESNET20 = {"top1": 91.25, "iterations": 64_000, "batch_size": 128}
 
 # The earlier report's table (experiment 1, CIFAR-10; experiment 2, Tiny ImageNet); counter and input
 # size not stated there.
