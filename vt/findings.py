@@ -107,7 +107,7 @@ def resnet20_matches_he(summary: pd.DataFrame) -> Finding:
     Reproduced when ours is within ``MARGIN`` of it; the evidence gives our budget in epochs beside theirs.
     """
     key, source = "resnet20_matches_he", "He et al. 2016, Table 6"
-    claim = "the CIFAR ResNet-20 baseline reaches He et al.'s 91.25% test accuracy"
+    claim = f"the CIFAR ResNet-20 baseline reaches He et al.'s {HE_2016_RESNET20['top1']}% test accuracy"
     ours = _row(summary, "resnet20")
     if ours is None:
         return _missing(key, source, claim, "resnet20")

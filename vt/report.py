@@ -19,6 +19,7 @@ from vt.findings import CHECKS, NOT_RUN
 from vt.notebooks import results_root
 from vt.paths import ROOT
 
+# Real data first, a longer budget before a shorter one on the same data, the smoke run last.
 PREFERENCE = ["tiny-imagenet", "cifar10", "cifar10-cpu-long", "cifar10-cpu", "paper", "smoke"]
 REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
              "cifar10-cpu-long": "CIFAR-10 (2 CPU cores, longer)", "paper": "paper recipe",
