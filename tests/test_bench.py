@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from vt.bench import compare, throughput
@@ -34,5 +35,12 @@ def test_command_line_writes_csv(tmp_path):
          "--steps", "1", "--rounds", "1", "--out", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert out.read_text().startswith("model,mode,resolution") and "images_per_s" in result.stdout
+    again = subprocess.run(
+        [sys.executable, "-m", "vt.bench", "--models", "resnet20", "--resolution", "32", "--batch-size", "2",
+         "--steps", "1", "--rounds", "1", "--precision", "bf16", "--out", str(out), "--append"],
+        capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    table = pd.read_csv(out)
+    assert list(table.precision) == ["fp32", "fp32", "bf16", "bf16"] and set(table["mode"]) == {"train", "infer"}
     bad = subprocess.run([sys.executable, "-m", "vt.bench", "--models", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error: unknown model 'nope'")

@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--compile-model", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--out", type=Path, help="CSV file to write")
+    parser.add_argument("--append", action="store_true",
+                        help="add the rows to --out if it exists (one table for several settings)")
     args = parser.parse_args(argv)
     try:
         table = pd.concat([
@@ -168,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{table.threads.iloc[0]} threads")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
+        if args.append and args.out.exists():
+            table = pd.concat([pd.read_csv(args.out), table], ignore_index=True)
         table.to_csv(args.out, index=False)
     return 0
 
