@@ -49,5 +49,9 @@ for i in "${!notebooks[@]}"; do
     "$VT_PY" -m papermill "$nb" "$out/$(basename "$nb")" -f "$params" \
         --kernel vt --cwd notebooks --log-level WARNING --progress-bar
 done
-echo "==> done in $((SECONDS - start)) s: executed notebooks in $out/, tables and figures in $out/<notebook>/,"
-echo "    the report in $out/00_report.ipynb and results/report.md"
+echo "==> done in $((SECONDS - start)) s: executed notebooks in $out/, tables and figures in $out/<notebook>/"
+if [[ " ${notebooks[*]} " == *"/00_"* ]]; then
+    echo "    the report in $out/00_report.ipynb and results/report.md"
+else
+    echo "    the report is not rerun: ./run_all.sh 00_report collects every profile's results"
+fi
