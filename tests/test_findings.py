@@ -58,11 +58,14 @@ def test_report_reads_result_files_and_prefers_real_data(tmp_path):
     real = summary([{"label": "resnet20", "model": "resnet20", "eval_acc": 0.90},
                     {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}])
     smoke = real.assign(eval_acc=[0.2, 0.3])
-    for profile, table in (("cifar10-cpu", real), ("smoke", smoke)):
+    longer = real[real.model == "resnet20"].assign(eval_acc=0.92)  # a longer run of one model, as cifar10-cpu-long
+    for profile, table in (("cifar10-cpu", real), ("cifar10-cpu-long", longer), ("smoke", smoke)):
         (tmp_path / profile / "01_baseline").mkdir(parents=True)
         table.to_csv(tmp_path / profile / "01_baseline" / "summary.csv", index=False)
     every = report.verdicts(tmp_path)
+    assert list(report.headline(every).key) == list(dict.fromkeys(every.key))  # the claims' order, whichever profile each comes from
     head = report.headline(every).set_index("key")
+    assert head.loc["resnet20_matches_he", "profile"] == "cifar10-cpu-long"
     assert head.loc["vit_beats_resnets", "profile"] == "cifar10-cpu"
     assert head.loc["vit_beats_resnets", "verdict"] == findings.NOT_REPRODUCED  # from real data, not smoke's win
     assert head.loc["attention_on_objects", "verdict"] == findings.NOT_RUN

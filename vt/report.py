@@ -60,10 +60,11 @@ def verdicts(results_dir: str | Path = "results") -> pd.DataFrame:
 
 
 def headline(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim: its verdict from the most preferred profile that ran it."""
+    """One row per claim, in the claims' order: its verdict from the most preferred profile that ran it."""
     order = {p: i for i, p in enumerate(PREFERENCE)}
     ranked = table.assign(rank=table.profile.map(lambda p: order.get(p, len(order)) if p else len(order) + 1))
-    return ranked.sort_values("rank", kind="stable").groupby("key", sort=False).head(1).drop(columns="rank")
+    best = ranked.sort_values("rank", kind="stable").groupby("key", sort=False).head(1)
+    return best.sort_index().drop(columns="rank")
 
 
 def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
