@@ -215,6 +215,7 @@ def test_cifar10_reads_the_canonical_pickles_from_folder_and_archive(tmp_path):
     _tar(tmp_path / "arc" / "cifar-10-python.tar.gz", tmp_path / "src" / "cifar-10-batches-py")
     from_archive = data.load("cifar10", data_dir=tmp_path / "arc")
     assert torch.equal(from_archive.train.images, d.train.images)
+    assert from_archive.fingerprint() == d.fingerprint()  # where the data lie does not change what they are
 
 
 def test_cifar10_reads_the_jpeg_layout_in_imagefolder_order_and_caches_it(tmp_path):
@@ -230,7 +231,7 @@ def test_cifar10_reads_the_jpeg_layout_in_imagefolder_order_and_caches_it(tmp_pa
     again = data.load("cifar10", data_dir=tmp_path / "data")  # from the .npy cache
     assert torch.equal(again.train.images, d.train.images)
     folder = data.load("cifar10", data_dir=tmp_path / "tree")  # the unpacked folder reads the same
-    assert torch.equal(folder.eval.images, d.eval.images)
+    assert torch.equal(folder.eval.images, d.eval.images) and folder.fingerprint() == d.fingerprint()
 
 
 def test_cifar10_missing_says_where_to_put_it(tmp_path):
@@ -354,6 +355,9 @@ def test_imagenet_folder_streams_batches(tmp_path):
     assert torch.cat([y for _, y in evals]).tolist() == [0, 0, 0, 1, 1, 1]
     with pytest.raises(DataError, match="downloaded automatically"):
         data.load("imagenet", data_dir=tmp_path, download=True)
+    before = d.fingerprint()
+    (tmp_path / "imagenet" / "val" / "n2" / "0.JPEG").write_bytes(encode(torch.zeros(3, 40, 50, dtype=torch.uint8)))
+    assert data.load("imagenet", data_dir=tmp_path).fingerprint() != before  # a folder split hashes its files
 
 
 def test_imagenet_val_must_be_in_class_folders(tmp_path):

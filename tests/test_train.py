@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -96,6 +97,26 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path, shapes):
         train(TrainConfig(model="vt_resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL), shapes)
     with pytest.raises(ConfigError, match="already holds a run"):
         train(TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), resume=False, **SMALL), shapes)
+
+
+def test_a_checkpoint_is_not_resumed_on_other_data(tmp_path, shapes):
+    """The same config on re-encoded pixels (the JPEG copy against the canonical release) is another run."""
+    config = TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL)
+    train(config, shapes)
+    eval_images = shapes.eval.images.clone()
+    eval_images[0, 0, 0, 0] ^= 1
+    other = replace(shapes, eval=replace(shapes.eval, images=eval_images))
+    with pytest.raises(CheckpointMismatchError, match="data: checkpoint"):
+        train(config, other)
+
+
+def test_a_checkpoint_from_before_data_fingerprints_still_resumes(tmp_path, shapes):
+    config = dict(model="resnet20", epochs=2, checkpoint_dir=str(tmp_path), **SMALL)
+    train(TrainConfig(**config, stop_after=1), shapes)
+    state = torch.load(tmp_path / CHECKPOINT, weights_only=False)
+    del state["identity"]["data"]
+    torch.save(state, tmp_path / CHECKPOINT)
+    assert list(train(TrainConfig(**config), shapes).epoch) == [1, 2]
 
 
 @pytest.mark.parametrize(

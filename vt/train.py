@@ -55,7 +55,8 @@ def train(config: TrainConfig, data: Dataset | None = None) -> pd.DataFrame:
     and a finished run found there returns its history at once.
 
     Raises:
-        ConfigError: for a bad parameter, a resolution too small for the model, or a checkpoint from another run.
+        ConfigError: for a bad parameter, a resolution too small for the model, or a checkpoint from another run
+            (another config, or the same config on other data: see ``Dataset.fingerprint``).
         DataError: for missing or corrupt data.
     """
     return fit(config, data).history
@@ -113,9 +114,12 @@ class _Run:
         )
         self.history: list[dict] = []
         self.epoch = 0
-        self.identity = {**config.identity(), "model_kwargs": self.model_kwargs, "world_size": world}
+        self.identity = {**config.identity(), "model_kwargs": self.model_kwargs, "world_size": world,
+                         "data": self.data.fingerprint()}
         if self.dir and (self.dir / CHECKPOINT).exists():
-            self._restore(checkpoint.load(self.dir / CHECKPOINT, self.identity, TrainConfig().identity()))
+            # A checkpoint from before data fingerprints were kept is taken to be of these data.
+            known = {**TrainConfig().identity(), "data": self.identity["data"]}
+            self._restore(checkpoint.load(self.dir / CHECKPOINT, self.identity, known))
 
         self.net: nn.Module = self.model
         if world > 1:

@@ -84,6 +84,21 @@ class Dataset:
         """Number of classes."""
         return len(self.classes)
 
+    def fingerprint(self, images: int = 256) -> str:
+        """A short hash of what the data are, not where they lie: the classes, both split sizes, the eval labels
+        and the first ``images`` eval images (their pixels, or a folder split's file bytes). The JPEG copy of
+        CIFAR-10 and the canonical release differ in it; one archive unpacked or not, here or on another
+        machine, does not. A checkpoint keeps it so that a run is never resumed on other data.
+        """
+        digest = hashlib.sha256(json.dumps([self.name, self.classes, len(self.train), len(self.eval)]).encode())
+        digest.update(self.eval.labels.numpy().tobytes())
+        if isinstance(self.eval, Split):
+            digest.update(self.eval.images[:images].contiguous().numpy().tobytes())
+        else:
+            for path in self.eval.files[:images]:
+                digest.update(Path(path).read_bytes())
+        return digest.hexdigest()[:16]
+
 
 def data_dir(path: str | Path | None = None) -> Path:
     """The data folder: ``path`` if given, else ``$VT_DATA_DIR``, else the project's ``data/``."""
