@@ -63,7 +63,8 @@ def test_report_reads_result_files_and_prefers_real_data(tmp_path):
         (tmp_path / profile / "01_baseline").mkdir(parents=True)
         table.to_csv(tmp_path / profile / "01_baseline" / "summary.csv", index=False)
     every = report.verdicts(tmp_path)
-    assert list(report.headline(every).key) == list(dict.fromkeys(every.key))  # the claims' order, whichever profile each comes from
+    # the claims' order, whichever profile each verdict comes from
+    assert list(report.headline(every).key) == list(dict.fromkeys(every.key))
     head = report.headline(every).set_index("key")
     assert head.loc["resnet20_matches_he", "profile"] == "cifar10-cpu-long"
     assert head.loc["vit_beats_resnets", "profile"] == "cifar10-cpu"
