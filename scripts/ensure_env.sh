@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make .venv ready: create it if missing, install the pinned requirements of pyproject.toml, install this
-# checkout in editable mode and register the Jupyter kernel "vt". Sourced by run_all.sh and run_tests.sh.
+# checkout in editable mode and register the Jupyter kernel "vt". Sourced by run_all.sh, run_tests.sh and
+# scripts/bench_cifar10_cpu.sh.
 #
 # The environment itself lives in a cache keyed by the hash of pyproject.toml
 # (${VT_ENV_CACHE:-~/.cache/vt-reproduction}/venv-<hash>), and .venv links to it: a fresh clone on the same
