@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -18,7 +19,7 @@ import torch
 from vt import data
 from vt.config import TrainConfig
 from vt.errors import CheckpointMismatchError, ConfigError
-from vt.train import CHECKPOINT, HISTORY, cpu_name, train
+from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, cpu_name, train
 
 SMALL = dict(train_size=512, eval_size=256, batch_size=64, lr=0.05, progress=False)
 
@@ -46,6 +47,16 @@ def test_history_csv_and_config_are_written_beside_the_checkpoint(tmp_path, shap
     history = train(TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL), shapes)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / HISTORY), history)
     assert (tmp_path / "config.json").exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_per_example_predictions_are_kept_and_give_the_recorded_accuracy(tmp_path, shapes):
+    """What a paired comparison over the same test images needs: each eval image's predicted class."""
+    history = train(TrainConfig(model="resnet20", epochs=2, checkpoint_dir=str(tmp_path), **SMALL), shapes)
+    predicted = np.load(tmp_path / PREDICTIONS)
+    assert predicted.shape == (len(shapes.eval),) and predicted.dtype == np.int16
+    accuracy = (torch.from_numpy(predicted).long() == shapes.eval.labels).double().mean().item()
+    assert accuracy == pytest.approx(history.eval_acc.iloc[-1], abs=1e-9)
+    assert len(np.unique(predicted)) > 1  # a trained model, not one class everywhere
 
 
 @pytest.mark.parametrize("model", ["vt_resnet20", "vit_resnet_cifar"])

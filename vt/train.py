@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
@@ -35,8 +36,12 @@ from vt.models import arguments, create
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.csv"
+PREDICTIONS = "predictions.npy"  # the last evaluation's predicted class of every eval image, in the split's order
 COLUMNS = ["epoch", "train_loss", "train_acc", "eval_loss", "eval_acc", "eval_top5", "lr", "images_per_s",
-           "epoch_time_s", "wall_time_s"]
+           "epoch_time_s", "wall_time_s", "shared_by"]
+# Set by whoever trains several runs on one device at once (``vt.side_by_side``): how many share it. The history's
+# ``shared_by`` column keeps it, since images/s measured so are not a model's own speed.
+SHARED_BY_ENV = "VT_SHARED_BY"
 
 
 @dataclass
@@ -51,8 +56,10 @@ def train(config: TrainConfig, data: Dataset | None = None) -> pd.DataFrame:
     """Train ``config.model`` on ``config.dataset`` and return the per-epoch history (columns ``COLUMNS``).
 
     ``data`` may be passed in to share one loaded data set between runs (a notebook comparing models).
-    With ``config.checkpoint_dir`` set, ``checkpoint.pt``, ``history.csv`` and ``config.json`` are kept there
-    and a finished run found there returns its history at once.
+    With ``config.checkpoint_dir`` set, ``checkpoint.pt``, ``history.csv``, ``config.json`` and, for a single
+    process, ``predictions.npy`` (the last evaluation's predicted class of each eval image, int16, in the split's
+    order: what a paired comparison of two runs over the same test images needs) are kept there, and a finished
+    run found there returns its history at once.
 
     Raises:
         ConfigError: for a bad parameter, a resolution too small for the model, or a checkpoint from another run
@@ -187,7 +194,8 @@ class _Run:
         if not math.isfinite(loss_sum):
             raise FloatingPointError(f"training loss is {loss_sum} at epoch {self.epoch + 1}: lower lr")
         return {"epoch": self.epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "lr": lr,
-                "images_per_s": seen / elapsed, "epoch_time_s": elapsed}
+                "images_per_s": seen / elapsed, "epoch_time_s": elapsed,
+                "shared_by": int(os.environ.get(SHARED_BY_ENV, 1))}
 
     @torch.no_grad()
     def _evaluate(self) -> dict:
@@ -196,16 +204,18 @@ class _Run:
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         top1 = torch.zeros((), dtype=torch.int64, device=self.device)
         top5 = torch.zeros((), dtype=torch.int64, device=self.device)
-        seen = 0
+        seen, predicted = 0, []
         for images, labels in self.eval_loader.epoch(0):
             with self.autocast:
                 logits = self.model(images).float()
             loss_sum += F.cross_entropy(logits, labels, reduction="sum")
             best = logits.topk(min(5, logits.shape[1]), dim=1).indices
+            predicted.append(best[:, 0])
             top1 += (best[:, 0] == labels).sum()
             top5 += (best == labels[:, None]).any(1).sum()
             seen += len(labels)
         loss_sum, top1, top5, seen = self._reduce(loss_sum, top1, top5, seen)
+        self.predictions = torch.cat(predicted).to(torch.int16).cpu().numpy()
         self._sync()
         return {"eval_loss": loss_sum / seen, "eval_acc": top1 / seen, "eval_top5": top5 / seen,
                 "eval_time_s": time.perf_counter() - start}
@@ -244,6 +254,8 @@ class _Run:
         checkpoint.save(self.dir / CHECKPOINT, state)
         frame = pd.DataFrame(self.history, columns=COLUMNS)
         checkpoint.atomic_write(self.dir / HISTORY, lambda tmp: frame.to_csv(tmp, index=False))
+        if self.world == 1:  # ranks evaluate disjoint shares of the split: only a single process holds them all
+            checkpoint.atomic_write(self.dir / PREDICTIONS, lambda tmp: _save_array(tmp, self.predictions))
         record = {"config": asdict(self.config), "model_kwargs": self.model_kwargs, "environment": environment(self.device),
                   "world_size": self.world, "data_source": self.data.source}
         checkpoint.atomic_write(self.dir / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
@@ -255,6 +267,11 @@ class _Run:
         checkpoint.set_rng_state(state["rng"])
         self.history = state["history"]
         self.epoch = state["epoch"]
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as file:  # a file object: np.save would add ".npy" to the temporary name
+        np.save(file, array)
 
 
 def _start_distributed(config: TrainConfig) -> tuple[int, int, int]:
