@@ -1,9 +1,11 @@
 """vt.notebooks and run_all.sh: parameters checked as papermill passes them, profiles, results in their place."""
 
+import shutil
 import subprocess
 import sys
 
 import nbformat
+import pandas as pd
 import papermill
 import pytest
 import yaml
@@ -134,3 +136,25 @@ def test_a_spent_time_budget_stops_the_notebook_and_a_rerun_finishes_it(tmp_path
     history, summary = notebooks.run_models(P, runs, P.load_data())
     assert list(summary.epochs) == [2, 2] and summary.finished.all()
     assert list(history[history.label == "resnet20"].epoch) == [1, 2]  # resumed, not retrained
+
+
+def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is_gone(tmp_path, monkeypatch):
+    """A run finished on another machine (a GPU session, an earlier day) counts without being trained again,
+    but only for the same recipe."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"models": ["resnet20"], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
+              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+    runs = [notebooks.Run("resnet20", "resnet20")]
+    P = notebooks.parameters("01_baseline", dict(values))
+    first, _ = notebooks.run_models(P, runs, P.load_data())
+    landed = P.out_dir / "runs" / "resnet20-seed0"
+    assert sorted(p.name for p in landed.iterdir()) == ["config.json", "history.csv", "predictions.npy"]
+
+    shutil.rmtree(tmp_path / "checkpoints")
+    again, _ = notebooks.run_models(P, runs, P.load_data())
+    assert not (tmp_path / "checkpoints").exists()  # read back, not trained
+    pd.testing.assert_frame_equal(again, first)
+
+    P = notebooks.parameters("01_baseline", {**values, "lr": 0.01})  # another recipe: trained anew
+    notebooks.run_models(P, runs, P.load_data())
+    assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -33,7 +34,7 @@ from vt.errors import ConfigError
 from vt.flops import count
 from vt.models import arguments, create
 from vt.paths import ROOT, project_path
-from vt.train import environment, train
+from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, environment, train
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 PROFILES_DIR = ROOT / "profiles"
@@ -130,9 +131,14 @@ class Parameters:
                     train_size=v.get("train_size", 0), eval_size=v.get("eval_size", 0), progress=v.get("progress", True))
 
     def save(self) -> Path:
-        """Write the parameters and the machine they ran on to ``out_dir/parameters.json``."""
+        """Write the parameters, the machine the notebook ran on and, for runs that landed in ``out_dir/runs/``,
+        the machine each trained on (``trained_on``: a run read back may come from another) to
+        ``out_dir/parameters.json``."""
         path = self.out_dir / "parameters.json"
         record = {"notebook": self.notebook, "parameters": self.values, "environment": environment(_device(self.values))}
+        landed = sorted((self.out_dir / "runs").glob("*/config.json"))
+        if landed:
+            record["trained_on"] = {p.parent.name: json.loads(p.read_text()).get("environment") for p in landed}
         path.write_text(json.dumps(record, indent=2, default=str))
         return path
 
@@ -256,14 +262,52 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
 
 def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
     """Train ``config`` in what is left of the notebook's time budget (all of it when there is none). Once the
-    budget is spent, a run is not started: what its checkpoint folder holds is read back, or ``None``."""
+    budget is spent, a run is not started: what its checkpoint folder holds is read back, or ``None``.
+
+    A run that finished earlier and landed in ``out_dir/runs/`` (see ``land_run``) is read back from there when
+    its checkpoint is gone (another machine, a lost disk); every run trained here lands there when it ends."""
+    landed = landed_run(P, config)
+    if landed is not None and not (Path(config.checkpoint_dir) / CHECKPOINT).exists():
+        return landed
     left = P.minutes_left()
-    if left is None:
-        return train(config, data)
-    if left > 0:
-        return train(replace(config, time_limit_min=left), data)
-    saved = Path(config.checkpoint_dir) / "history.csv" if config.checkpoint_dir else None
-    return pd.read_csv(saved) if saved is not None and saved.exists() else None
+    if left is not None and left <= 0:
+        saved = Path(config.checkpoint_dir) / HISTORY if config.checkpoint_dir else None
+        return pd.read_csv(saved) if saved is not None and saved.exists() else None
+    history = train(config if left is None else replace(config, time_limit_min=left), data)
+    land_run(P, config)
+    return history
+
+
+LANDED_FILES = (HISTORY, "config.json", PREDICTIONS)
+
+
+def land_run(P: Parameters, config: TrainConfig) -> Path | None:
+    """Copy a checkpointed run's small files (history, config, per-example predictions; not the weights) to
+    ``out_dir/runs/<label>-seed<seed>/``, where results are kept, so that a finished run outlives its checkpoint."""
+    if not config.checkpoint_dir:
+        return None
+    source = Path(config.checkpoint_dir)
+    target = P.out_dir / "runs" / source.name
+    target.mkdir(parents=True, exist_ok=True)
+    for name in LANDED_FILES:
+        if (source / name).exists():
+            shutil.copyfile(source / name, target / name)
+    return target
+
+
+def landed_run(P: Parameters, config: TrainConfig) -> pd.DataFrame | None:
+    """The history of this run as landed in ``out_dir/runs/`` if it finished there with the same recipe (its
+    ``config.json``'s identity equals ``config``'s), else ``None``."""
+    if not config.checkpoint_dir:
+        return None
+    folder = P.out_dir / "runs" / Path(config.checkpoint_dir).name
+    if not (folder / "config.json").exists() or not (folder / HISTORY).exists():
+        return None
+    recorded = TrainConfig(**json.loads((folder / "config.json").read_text())["config"])
+    history = pd.read_csv(folder / HISTORY)
+    if recorded.identity() != config.identity() or history.epoch.max() != config.epochs:
+        return None
+    return history
 
 
 def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Run]) -> pd.DataFrame:
@@ -288,6 +332,7 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
             "best_eval_acc": history[history.label == run.label].eval_acc.max(), "train_acc": of_run.train_acc.mean(),
             "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
             "images_per_s": history[history.label == run.label].images_per_s.median(),
+            "shared_by": int(history[history.label == run.label].get("shared_by", pd.Series([1])).fillna(1).max()),
             "mflops": cost.flops / 1e6, "mparams": cost.params / 1e6, "dataset": data.name,
             "profile": P.values.get("profile", "smoke"),
         })
