@@ -1,0 +1,49 @@
+"""vt.side_by_side: the runs a notebook would train, epochs fitted to a budget, runs trained in parallel processes
+that the notebook then reads back."""
+
+import pytest
+import yaml
+
+from vt import notebooks, side_by_side
+from vt.errors import ConfigError
+
+
+def test_the_epochs_are_the_planned_ones_or_fewer_where_they_would_not_fit():
+    assert side_by_side.fitting_epochs(10.0, 1000.0, planned=30, warmup_epochs=2.0) == 30
+    assert side_by_side.fitting_epochs(10.0, 175.0, planned=30, warmup_epochs=2.0) == 17
+    with pytest.raises(ConfigError, match="warm-up"):
+        side_by_side.fitting_epochs(10.0, 25.0, planned=30, warmup_epochs=2.0)
+
+
+def test_the_configs_are_the_notebooks_own():
+    values = {"models": ["resnet20", "vt_resnet20"], "seeds": [0, 1], "checkpoint_root": "checkpoints"}
+    configs = side_by_side.configs("01_baseline", values)
+    P = notebooks.parameters("01_baseline", values)
+    expected = [P.config(notebooks.Run(m, m), s) for m in values["models"] for s in values["seeds"]]
+    assert configs == expected
+
+
+def test_a_notebook_without_a_run_list_is_refused():
+    with pytest.raises(ConfigError, match="cannot list the runs"):
+        side_by_side.configs("04_flops", {})
+
+
+def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(yaml.safe_dump({
+        "profile": "tiny", "models": ["resnet20", "vt_resnet20"], "epochs": 3, "warmup_epochs": 0.0,
+        "train_size": 128, "eval_size": 64, "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints")}))
+    fitted = tmp_path / "fitted.yaml"
+    assert side_by_side.main(["01_baseline", "--profile", str(profile), "--minutes", "10", "-p", "lr", "0.02",
+                              "--write-profile", str(fitted)]) == 0
+    values = yaml.safe_load(fitted.read_text())
+    assert values["epochs"] == 3 and values["lr"] == 0.02  # the budget holds every planned epoch; -p applied
+
+    P = notebooks.parameters("01_baseline", {**values, "progress": False})
+    trained = {c.model: (tmp_path / "checkpoints" / "tiny" / "01_baseline" / f"{c.model}-seed0" / "checkpoint.pt")
+               for c in side_by_side.configs("01_baseline", values)}
+    stamps = {m: path.stat().st_mtime_ns for m, path in trained.items()}
+    _, summary = notebooks.run_models(P, [notebooks.Run(m, m) for m in P.models], P.load_data())
+    assert summary.finished.all() and list(summary.epochs) == [3, 3]
+    assert {m: path.stat().st_mtime_ns for m, path in trained.items()} == stamps  # read back, not trained again

@@ -1,0 +1,131 @@
+"""Train a notebook's runs side by side on one GPU, inside a time budget: ``python -m vt.side_by_side --help``.
+
+Small models on 32x32 images leave most of a large GPU idle, one at a time; run side by side in separate
+processes they share it and finish together in a fraction of the time. This fits time-limited GPU machines
+(a Colab runtime, a spot instance): first two epochs of every run, side by side, measure the epoch time; the
+number of epochs is then the profile's, or fewer where that would not finish inside the budget; then every run
+trains to that many epochs in its own process, checkpointed as the notebook would. Executing the notebook
+afterwards with the chosen epochs (``--write-profile``) reads the finished runs back instead of training them.
+
+The images/s the runs record are measured while they share the GPU (their history's ``shared_by`` column says
+with how many): the speed of models is compared with ``vt.bench``, not with these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from vt.config import TrainConfig
+from vt.errors import ConfigError
+from vt.notebooks import Parameters, Run, load_profile, parameters
+
+# The notebooks whose runs can be listed ahead of the notebook: one run per model of ``models``.
+# Share of the time left after the probe that the epochs may fill (start-up of the runs, a slower epoch).
+SAFETY = 0.85
+NOTEBOOK_RUNS = {"01_baseline": lambda P: [Run(m, m) for m in P.models]}
+
+
+def configs(notebook: str, values: dict) -> list[TrainConfig]:
+    """The training configs ``notebook`` would train with ``values`` (every run, every seed), as it builds them."""
+    if notebook not in NOTEBOOK_RUNS:
+        raise ConfigError(f"cannot list the runs of {notebook}; known: {', '.join(NOTEBOOK_RUNS)}")
+    P: Parameters = parameters(notebook, values)
+    return [P.config(run, seed) for run in NOTEBOOK_RUNS[notebook](P) for seed in P.seeds]
+
+
+def fitting_epochs(epoch_seconds: float, budget_seconds: float, planned: int, warmup_epochs: float) -> int:
+    """The most epochs, at most ``planned``, whose time at ``epoch_seconds`` each stays inside ``budget_seconds``.
+
+    Raises:
+        ConfigError: when fewer epochs fit than the warm-up needs (the recipe would be another one).
+    """
+    fit = min(planned, math.floor(budget_seconds / epoch_seconds))
+    if fit <= warmup_epochs:
+        raise ConfigError(f"only {fit} epoch(s) of {epoch_seconds:.0f} s fit in {budget_seconds:.0f} s, not more than "
+                          f"the {warmup_epochs:g} warm-up epochs: give more time or fewer runs")
+    return fit
+
+
+def _train(config: TrainConfig, sharing: int, queue) -> None:
+    from vt.train import SHARED_BY_ENV, train
+
+    os.environ[SHARED_BY_ENV] = str(sharing)
+    try:
+        history = train(config)
+        queue.put((config.checkpoint_dir, history.iloc[-1].to_dict() if len(history) else {}, None))
+    except Exception as error:  # reported by the parent, which fails with it
+        queue.put((config.checkpoint_dir, {}, f"{type(error).__name__}: {error}"))
+
+
+def side_by_side(configs: list[TrainConfig]) -> list[tuple[str, dict]]:
+    """Train ``configs`` in one process each, all at once; ``(checkpoint_dir, last history row)`` of each.
+
+    Raises:
+        RuntimeError: naming every run that failed.
+    """
+    context = mp.get_context("spawn")  # CUDA cannot be used in forked children
+    queue = context.Queue()
+    processes = [context.Process(target=_train, args=(c, len(configs), queue)) for c in configs]
+    for process in processes:
+        process.start()
+    results = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+    failed = [f"{where}: {error}" for where, _, error in results if error]
+    if failed:
+        raise RuntimeError("; ".join(failed))
+    return [(where, row) for where, row, _ in results]
+
+
+def probe(configs: list[TrainConfig]) -> float:
+    """Seconds of the slowest run's second epoch (training and evaluation), all runs side by side, nothing saved.
+    The first epoch is left out: it holds the start-up and the convolution algorithms' search."""
+    trial = [replace(c, epochs=3, warmup_epochs=0.0, stop_after=2, checkpoint_dir="", time_limit_min=0.0,
+                     progress=False) for c in configs]
+    return max(row["epoch_time_s"] for _, row in side_by_side(trial))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: probe, choose the epochs, train every run, write the profile to execute with."""
+    parser = argparse.ArgumentParser(prog="python -m vt.side_by_side", description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", choices=sorted(NOTEBOOK_RUNS), help="the notebook whose runs to train")
+    parser.add_argument("--profile", required=True, help="profile name or YAML path (python -m vt.notebooks resolve)")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="override a profile value, as papermill's -p (VALUE read as YAML)")
+    parser.add_argument("--minutes", type=float, required=True, help="time budget for the probe and the training")
+    parser.add_argument("--write-profile", type=Path, required=True,
+                        help="where to write the profile (with the chosen epochs) to execute the notebook with")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        values = {**load_profile(args.profile), **{name: yaml.safe_load(value) for name, value in args.parameter}}
+        runs = configs(args.notebook, {**values, "progress": False})
+        epoch_seconds = probe(runs)
+        left = SAFETY * (60 * args.minutes - (time.monotonic() - started))
+        epochs = fitting_epochs(epoch_seconds, left, values.get("epochs", runs[0].epochs), runs[0].warmup_epochs)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(runs)} runs side by side: an epoch {epoch_seconds:.1f} s, {left:.0f} s left -> {epochs} epochs",
+          flush=True)
+    values = {**values, "epochs": epochs}
+    args.write_profile.write_text(yaml.safe_dump(values, sort_keys=False))
+    left_min = (60 * args.minutes - (time.monotonic() - started)) / 60
+    runs = [replace(c, epochs=epochs, time_limit_min=left_min) for c in configs(args.notebook, {**values, "progress": False})]
+    for where, row in side_by_side(runs):
+        print(f"{Path(where).name}: {int(row.get('epoch', 0))}/{epochs} epochs, eval_acc {row.get('eval_acc', float('nan')):.4f}",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
