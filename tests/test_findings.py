@@ -116,3 +116,13 @@ def test_resnet20_matches_he_within_the_margin_and_states_the_budget():
     rows[0]["eval_acc"] = 0.8735
     assert findings.resnet20_matches_he(summary(rows)).verdict == findings.NOT_REPRODUCED
     assert findings.resnet20_matches_he(summary(rows).assign(label="vt_resnet20")).verdict == findings.NOT_RUN
+
+
+def test_speed_of_runs_that_shared_a_device_decides_nothing():
+    rows = [{"label": "resnet18", "model": "resnet18", "eval_acc": 0.9, "images_per_s": 900.0},
+            {"label": "vt_resnet18", "model": "vt_resnet18", "eval_acc": 0.9, "images_per_s": 800.0}]
+    assert findings.vt_slower(summary(rows)).verdict == findings.REPRODUCED
+    shared = summary(rows).assign(shared_by=4)
+    finding = findings.vt_slower(shared)
+    assert finding.verdict == findings.NOT_RUN and "4 at a time" in finding.evidence
+    assert "4 runs sharing" in report._speed(next(shared.itertuples()))

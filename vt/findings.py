@@ -96,8 +96,12 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     resnets = summary[summary.model.str.match(r"^resnet\d+$")]
     if vts.empty or resnets.empty:
         return _missing(key, source, claim, "a VT model and a ResNet")
-    slower = vts.images_per_s.max() < resnets.images_per_s.min()
     evidence = ", ".join(f"{r.label} {r.images_per_s:.0f}" for _, r in summary.iterrows())
+    shared = int(summary.get("shared_by", pd.Series([1])).fillna(1).max())
+    if shared > 1:
+        return Finding(key, source, claim, NOT_RUN, f"These runs trained {shared} at a time on one device, so their "
+                       f"images/s ({evidence}) are not the models' own speeds: see `python -m vt.bench`.")
+    slower = vts.images_per_s.max() < resnets.images_per_s.min()
     return Finding(key, source, claim, REPRODUCED if slower else NOT_REPRODUCED, f"Training images/s: {evidence}.")
 
 
