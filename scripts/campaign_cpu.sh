@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The seeded real-data campaign for two CPU cores: every study, in order, each notebook training only the runs
+# not finished yet (a run resumes from its checkpoint; a finished run is read back from its checkpoint or from
+# results/<profile>/<notebook>/runs/, where each run lands when it ends). Idempotent: start it again after a
+# stop, on another day, and it goes on where it stopped. Hours of work; meant for the background:
+#   nohup setsid bash scripts/campaign_cpu.sh > campaign.log 2>&1 &
+# Studies (profile, notebook), the plan and the measured epoch times are in each profile's comments.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+studies=(
+    "cifar10-cpu 01_baseline"  # ResNet-20, ViTResNet, VT-ResNet-20: 40 epochs, 3 seeds
+)
+for study in "${studies[@]}"; do
+    read -r profile notebook <<< "$study"
+    echo "==> $(date -u +%FT%TZ) $profile $notebook"
+    ./run_all.sh --profile "$profile" "$notebook"
+done
+echo "==> $(date -u +%FT%TZ) campaign done"
