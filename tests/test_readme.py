@@ -2,6 +2,8 @@
 
 import re
 
+import pandas as pd
+
 from vt import report
 from vt.flops import summary_markdown
 from vt.paths import ROOT
@@ -23,9 +25,24 @@ def test_readme_results_table_matches_the_report():
     assert _block("results-table") == report.markdown(ROOT / "results")
 
 
+def test_readme_speed_table_matches_the_bench_results():
+    assert _block("speed-table") == report.speed_markdown(ROOT / "results")
+
+
+def test_the_speed_table_sets_each_vt_model_against_its_resnet_from_a_bench_csv(tmp_path):
+    (tmp_path / "bench").mkdir()
+    rows = [{"model": m, "mode": "train", "resolution": 224, "batch_size": 64, "images_per_s": speed, "mflops": flops,
+             "params_m": 1.0, "precision": "bf16", "channels_last": True, "compiled": False, "device": "cuda",
+             "device_name": "GPU X"} for m, speed, flops in [("resnet18", 1000.0, 1800.0), ("vt_resnet18", 900.0, 1500.0)]]
+    pd.DataFrame(rows).to_csv(tmp_path / "bench" / "x-224.csv", index=False)
+    table = report.speed_markdown(tmp_path)
+    assert "| GPU X | bf16, eager, batch 64 | vt_resnet18 | train | 1,000 → 900 | 0.90 | 1.20 | 0.75 |" in table
+
+
 def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- results-table:start -->\n<!-- results-table:end -->\nmiddle\n"
+                      "<!-- speed-table:start -->\n<!-- speed-table:end -->\n"
                       "<!-- flops-table:start -->\nold\n<!-- flops-table:end -->\nend\n")
     report.update_readme(readme, ROOT / "results")
     text = readme.read_text()

@@ -106,13 +106,36 @@ def _speed(row) -> str:
     return f"{row.images_per_s:.0f}" if pd.isna(shared) or shared <= 1 else f"({row.images_per_s:.0f}, {shared:.0f} runs sharing)"
 
 
+def speed_markdown(results_dir: str | Path = "results") -> str:
+    """VT-ResNet against its ResNet in images/s at 224x224 on a GPU, one row per (pair, mode), from every
+    ``results/bench/*-224.csv`` written by ``python -m vt.bench``: the measured speed ratio beside the FLOPs ratio
+    the paper's efficiency claim predicts (Tables 2, 8), and their quotient (``vt.bench.compare``)."""
+    from vt.bench import compare
+
+    lines = ["| device | setting | VT model | mode | images/s (ResNet → VT) | speed ratio | FLOPs ratio | efficiency |",
+             "|---|---|---|---|---|---|---|---|"]
+    for path in sorted((results_root(results_dir) / "bench").glob("*-224.csv")):
+        table = pd.read_csv(path)
+        table = table[table.device == "cuda"]
+        for (compiled, precision), group in table.groupby(["compiled", "precision"]):
+            speed = group.set_index(["model", "mode"]).images_per_s
+            setting = f"{precision}, {'compiled' if compiled else 'eager'}, batch {group.batch_size.iloc[0]}"
+            for r in compare(group).itertuples():
+                lines.append(f"| {group.device_name.iloc[0]} | {setting} | {r.model} | {r.mode} | "
+                             f"{speed[(r.baseline, r.mode)]:,.0f} → {speed[(r.model, r.mode)]:,.0f} | "
+                             f"{r.speed_ratio:.2f} | {r.flops_ratio:.2f} | {r.efficiency:.2f} |")
+    if len(lines) == 2:
+        lines.append("| no GPU benchmark yet | | | | | | | |")
+    return "\n".join(lines)
+
+
 def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = ROOT / "results") -> None:
-    """Rewrite README's generated blocks (between ``<!-- results-table:start/end -->`` and
-    ``<!-- flops-table:start/end -->``) from the result files."""
+    """Rewrite README's generated blocks (between ``<!-- results-table:start/end -->``,
+    ``<!-- speed-table:start/end -->`` and ``<!-- flops-table:start/end -->``) from the result files."""
     from vt.flops import summary_markdown
 
     text = readme.read_text()
-    blocks = {"results-table": markdown(results_dir),
+    blocks = {"results-table": markdown(results_dir), "speed-table": speed_markdown(results_dir),
               "flops-table": summary_markdown(str(Path(results_dir) / "smoke" / "04_flops" / "flops.csv"))}
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
