@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import torch
 
-from vt import data
+from vt import checkpoint, data
 from vt.config import TrainConfig
-from vt.errors import CheckpointMismatchError, ConfigError
+from vt.errors import CheckpointCorruptError, CheckpointMismatchError, ConfigError
 from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, cpu_name, train
 
 SMALL = dict(train_size=512, eval_size=256, batch_size=64, lr=0.05, progress=False)
@@ -70,6 +70,31 @@ def test_stop_and_resume_equals_the_uninterrupted_run(model, tmp_path, shapes):
     assert all(torch.equal(a[k], b[k]) for k in a)
     columns = ["train_loss", "train_acc", "eval_loss", "eval_acc", "lr"]
     pd.testing.assert_frame_equal(straight[columns], resumed[columns])
+
+
+def test_a_truncated_checkpoint_costs_one_epoch_not_the_run(tmp_path, shapes):
+    """A checkpoint damaged after it was written (a full disk, a copy cut short): the run goes on from the one
+    before it, to the same weights as a run never damaged; with both damaged, one line says what to do."""
+    config = dict(model="resnet20", epochs=3, **SMALL)
+    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "a")), shapes)
+    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b"), stop_after=2), shapes)
+    path = tmp_path / "b" / CHECKPOINT
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    with pytest.warns(UserWarning, match="resuming from the checkpoint before it"):
+        history = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b")), shapes)
+    assert list(history.epoch) == [1, 2, 3]
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    for damaged in (path, checkpoint.previous(path)):
+        damaged.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointCorruptError, match="unreadable"), pytest.warns(UserWarning):
+        train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b")), shapes)
+    run = subprocess.run([sys.executable, "-m", "vt.train", "--model", "resnet20", "--epochs", "3", "--train-size",
+                          "512", "--eval-size", "256", "--batch-size", "64", "--lr", "0.05", "--no-progress",
+                          "--checkpoint-dir", str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "Traceback" not in run.stderr
 
 
 def test_kill_and_resume_equals_the_uninterrupted_run(tmp_path, shapes):
@@ -212,3 +237,14 @@ def test_cpu_name_reads_the_model_name_from_cpuinfo(tmp_path):
 
 def test_cpu_name_falls_back_to_platform_without_cpuinfo(tmp_path):
     assert cpu_name(tmp_path / "absent") == (platform.processor() or platform.machine())
+
+
+def test_help_says_what_each_option_means_and_its_choices():
+    from dataclasses import fields
+
+    from vt.config import HELP
+
+    assert set(HELP) == {f.name for f in fields(TrainConfig)}
+    text = " ".join(subprocess.run([sys.executable, "-m", "vt.train", "--help"], capture_output=True, text=True,
+                                   check=True).stdout.split())  # argparse wraps lines
+    assert "peak learning rate (default: 0.05)" in text and "one of: 'sgd', 'adam', 'adamw'" in text

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from vt.errors import CheckpointMismatchError
+from vt.errors import CheckpointCorruptError, CheckpointMismatchError
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -35,9 +36,48 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def save_array(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` as ``.npy`` atomically (through a file object: ``np.save`` would rename a temporary file)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as file:
+            np.save(file, array)
+
+    atomic_write(path, write)
+
+
+def previous(path: Path) -> Path:
+    """Where ``save`` keeps the checkpoint it replaces: ``checkpoint.pt`` -> ``checkpoint.prev.pt``."""
+    return path.with_suffix(".prev" + path.suffix)
+
+
 def save(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` (tensors, state dicts, plain values) atomically with ``torch.save``."""
+    """Write ``state`` (tensors, state dicts, plain values) atomically with ``torch.save``, keeping the checkpoint
+    it replaces as ``previous(path)``: a file damaged after it was written (a full disk, a copy cut short) then
+    costs one epoch, not the run."""
+    if path.exists():
+        os.replace(path, previous(path))
     atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_latest(path: Path, identity: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """``load`` the checkpoint at ``path``, or the one ``save`` kept before it where ``path`` is missing or
+    unreadable (with a warning: the run goes back one epoch); None when there is neither.
+
+    Raises:
+        CheckpointCorruptError: when every checkpoint there is unreadable, naming them.
+        CheckpointMismatchError: as ``load``.
+    """
+    candidates = [p for p in (path, previous(path)) if p.exists()]
+    for candidate in candidates:
+        try:
+            return load(candidate, identity, defaults)
+        except CheckpointCorruptError as error:
+            warnings.warn(f"{error}; resuming from the checkpoint before it" if candidate == path else str(error))
+    if candidates:
+        raise CheckpointCorruptError(f"{' and '.join(map(str, candidates))} are unreadable (truncated or damaged); "
+                                     "move them aside to start the run again")
+    return None
 
 
 def load(path: Path, identity: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -48,8 +88,12 @@ def load(path: Path, identity: dict[str, Any], defaults: dict[str, Any] | None =
 
     Raises:
         CheckpointMismatchError: naming the differing fields and both values.
+        CheckpointCorruptError: for a file torch cannot read.
     """
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # a truncated or damaged file
+        raise CheckpointCorruptError(f"{path} is unreadable ({type(error).__name__}: {error}); move it aside") from None
     saved = {**(defaults or {}), **state.get("identity", {})}
     differ = sorted(k for k in set(saved) | set(identity) if saved.get(k) != identity.get(k))
     if differ:

@@ -19,6 +19,42 @@ RUNTIME_FIELDS = frozenset(
 )
 
 
+# One line per field for ``python -m vt.train --help`` (the class docstring groups them).
+HELP = {
+    "model": "model name (vt.models.names())",
+    "model_kwargs": "the model's keyword arguments, JSON, e.g. '{\"tokens\": 32}'",
+    "dataset": "data set",
+    "data_dir": "where to look for data files (default $VT_DATA_DIR or data/)",
+    "resolution": "side of the images the model sees, in pixels (stored images are resized on the device)",
+    "train_size": "fixed random subset of the training split (0: all)",
+    "eval_size": "fixed random subset of the eval split (0: all)",
+    "augment": "training augmentation (empty: the data set's own)",
+    "epochs": "epochs to train",
+    "batch_size": "images per step, over all processes",
+    "optimizer": "optimizer",
+    "lr": "peak learning rate",
+    "momentum": "SGD momentum (Adam's beta1)",
+    "nesterov": "Nesterov momentum (SGD)",
+    "weight_decay": "L2 weight decay",
+    "schedule": "learning-rate schedule, per step, after the warm-up",
+    "warmup_epochs": "linear warm-up, in epochs (may be fractional)",
+    "step_epochs": "step schedule: epochs between decays",
+    "step_gamma": "step schedule: decay factor",
+    "label_smoothing": "label smoothing of the cross-entropy",
+    "grad_clip": "largest gradient norm (0: no clipping)",
+    "precision": "auto: bf16 autocast on a GPU, fp32 on a CPU",
+    "channels_last": "channels-last memory format",
+    "compile_model": "torch.compile the model",
+    "seed": "random seed (initialisation, data order, augmentation)",
+    "device": "auto, cpu, cuda, cuda:N or mps",
+    "checkpoint_dir": "folder for checkpoint.pt, history.csv, config.json and predictions.npy (empty: none)",
+    "resume": "continue the run found in checkpoint_dir",
+    "stop_after": "stop, checkpointed, after this many epochs in total (0: never)",
+    "time_limit_min": "stop, checkpointed, before an epoch would end past this many minutes (0: none)",
+    "progress": "a progress bar",
+}
+
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (the paper's recipe, Sec. 5.1, is SGD with momentum and a
@@ -114,16 +150,20 @@ class TrainConfig:
             if expected is float:
                 setattr(self, f.name, float(value))
 
-    def _check_values(self) -> None:
+    @staticmethod
+    def choices() -> dict[str, tuple[str, ...]]:
+        """The allowed values of the fields that take one of a few names."""
         from vt.data import DATASETS
         from vt.data.augment import AUGMENTATIONS
         from vt.models import names
 
-        choices = {
-            "model": names(), "dataset": DATASETS, "optimizer": OPTIMIZERS, "schedule": SCHEDULES,
-            "precision": PRECISIONS, "augment": ("",) + AUGMENTATIONS,
+        return {
+            "model": tuple(names()), "dataset": tuple(DATASETS), "optimizer": OPTIMIZERS, "schedule": SCHEDULES,
+            "precision": PRECISIONS, "augment": ("",) + tuple(AUGMENTATIONS),
         }
-        for name, allowed in choices.items():
+
+    def _check_values(self) -> None:
+        for name, allowed in self.choices().items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"unknown {name} {getattr(self, name)!r}; choose one of: {', '.join(map(str, allowed))}")
         positive = ("epochs", "batch_size", "resolution", "step_epochs", "lr")

@@ -15,3 +15,7 @@ class DataNotFoundError(DataError, FileNotFoundError):
 
 class CheckpointMismatchError(ConfigError):
     """A checkpoint was written by a run with another configuration."""
+
+
+class CheckpointCorruptError(DataError):
+    """A checkpoint file cannot be read (truncated, damaged)."""

@@ -21,7 +21,6 @@ from contextlib import nullcontext
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
@@ -29,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vt import checkpoint
-from vt.config import TrainConfig
+from vt.config import HELP, TrainConfig
 from vt.data import Dataset, load, make_loader
 from vt.errors import ConfigError, DataError
 from vt.models import arguments, create
@@ -93,7 +92,8 @@ class _Run:
             torch.backends.cudnn.benchmark = True
             torch.set_float32_matmul_precision("high")
         self.dir = Path(config.checkpoint_dir) if config.checkpoint_dir else None
-        if self.dir and (self.dir / CHECKPOINT).exists() and not config.resume:
+        if self.dir and ((self.dir / CHECKPOINT).exists() or checkpoint.previous(self.dir / CHECKPOINT).exists()) \
+                and not config.resume:
             raise ConfigError(f"{self.dir} already holds a run; set resume=True to continue it, or choose another "
                               "checkpoint_dir")
         self.data = data if data is not None else load(
@@ -123,10 +123,12 @@ class _Run:
         self.epoch = 0
         self.identity = {**config.identity(), "model_kwargs": self.model_kwargs, "world_size": world,
                          "data": self.data.fingerprint()}
-        if self.dir and (self.dir / CHECKPOINT).exists():
+        if self.dir:
             # A checkpoint from before data fingerprints were kept is taken to be of these data.
             known = {**TrainConfig().identity(), "data": self.identity["data"]}
-            self._restore(checkpoint.load(self.dir / CHECKPOINT, self.identity, known))
+            state = checkpoint.load_latest(self.dir / CHECKPOINT, self.identity, known)
+            if state is not None:
+                self._restore(state)
 
         self.net: nn.Module = self.model
         if world > 1:
@@ -255,7 +257,7 @@ class _Run:
         frame = pd.DataFrame(self.history, columns=COLUMNS)
         checkpoint.atomic_write(self.dir / HISTORY, lambda tmp: frame.to_csv(tmp, index=False))
         if self.world == 1:  # ranks evaluate disjoint shares of the split: only a single process holds them all
-            checkpoint.atomic_write(self.dir / PREDICTIONS, lambda tmp: _save_array(tmp, self.predictions))
+            checkpoint.save_array(self.dir / PREDICTIONS, self.predictions)
         record = {"config": asdict(self.config), "model_kwargs": self.model_kwargs, "environment": environment(self.device),
                   "world_size": self.world, "data_source": self.data.source}
         checkpoint.atomic_write(self.dir / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
@@ -267,11 +269,6 @@ class _Run:
         checkpoint.set_rng_state(state["rng"])
         self.history = state["history"]
         self.epoch = state["epoch"]
-
-
-def _save_array(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as file:  # a file object: np.save would add ".npy" to the temporary name
-        np.save(file, array)
 
 
 def _start_distributed(config: TrainConfig) -> tuple[int, int, int]:
@@ -385,15 +382,18 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Multi-GPU: torchrun --nproc_per_node=N -m vt.train ...",
     )
     hints = typing.get_type_hints(TrainConfig)
+    choices = TrainConfig.choices()
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         default = f.default_factory() if f.default_factory is not MISSING else f.default
         if hints[f.name] is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=HELP[f.name])
         elif hints[f.name] is dict:
-            parser.add_argument(flag, type=str, default=json.dumps(default), help="JSON, e.g. '{\"tokens\": 32}'")
+            parser.add_argument(flag, type=str, default=json.dumps(default), help=f"{HELP[f.name]} (default: %(default)s)")
         else:
-            parser.add_argument(flag, type=hints[f.name], default=default, help=f"default: {default!r}")
+            # Choices are listed, not enforced by argparse: TrainConfig refuses a bad one in one line.
+            among = f"; one of: {', '.join(repr(c) for c in choices[f.name])}" if f.name in choices else ""
+            parser.add_argument(flag, type=hints[f.name], default=default, help=f"{HELP[f.name]} (default: {default!r}{among})")
     return parser
 
 
