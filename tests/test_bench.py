@@ -44,3 +44,21 @@ def test_command_line_writes_csv(tmp_path):
     assert list(table.precision) == ["fp32", "fp32", "bf16", "bf16"] and set(table["mode"]) == {"train", "infer"}
     bad = subprocess.run([sys.executable, "-m", "vt.bench", "--models", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error: unknown model 'nope'")
+
+
+def test_each_resolution_is_printed_and_saved_before_the_next_is_measured(tmp_path):
+    """A run stopped partway keeps what it measured: the CSV holds the first resolution while the second runs."""
+    out = tmp_path / "bench.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vt.bench", "--models", "resnet20", "--resolution", "32", "256", "--batch-size", "8",
+         "--steps", "50", "--rounds", "3", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if "at 256 px" in line:
+                break
+        table = pd.read_csv(out)
+        assert set(table.resolution) == {32} and len(table) == 2
+        assert (table.images_per_s_min <= table.images_per_s).all() and (table.images_per_s <= table.images_per_s_max).all()
+    finally:
+        process.kill()
+        process.wait()

@@ -39,7 +39,8 @@ def throughput(
     precision: str = "auto",
     compile_model: bool = False,
 ) -> pd.DataFrame:
-    """One row per (model, mode) with ``images_per_s`` (median of ``rounds``) and the setting it was measured in.
+    """One row per (model, mode) with ``images_per_s`` (median of ``rounds``; ``images_per_s_min``/``_max``, the
+    slowest and fastest round) and the setting it was measured in.
 
     ``mode`` is ``train`` (forward, backward and an SGD step) or ``infer`` (forward under ``no_grad``, eval mode).
     Models that take ``small_input`` get it below 128 px, as in training.
@@ -79,6 +80,8 @@ def throughput(
         rows.append({
             "model": name, "mode": mode, "resolution": resolution, "batch_size": batch_size,
             "images_per_s": batch_size * steps / statistics.median(seconds),
+            "images_per_s_min": batch_size * steps / max(seconds), "images_per_s_max": batch_size * steps / min(seconds),
+            "rounds": len(seconds),
             "mflops": counts[name].flops / 1e6, "params_m": counts[name].params / 1e6,
             "precision": "bf16" if bf16 else "fp32", "channels_last": channels_last, "compiled": compile_model,
             **env,
@@ -152,27 +155,36 @@ def main(argv: list[str] | None = None) -> int:
                         help="add the rows to --out if it exists (one table for several settings)")
     args = parser.parse_args(argv)
     try:
-        table = pd.concat([
-            throughput(args.models, resolution, args.batch_size, num_classes=args.num_classes, device=args.device,
-                       steps=args.steps, rounds=args.rounds, channels_last=args.channels_last,
-                       precision=args.precision, compile_model=args.compile_model)
-            for resolution in args.resolution
-        ])
-    except (ConfigError, ValueError) as error:
+        for name in args.models:
+            arguments(name)  # an unknown name fails at once, not after the models before it were measured
+    except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     columns = ["model", "mode", "resolution", "batch_size", "images_per_s", "mflops", "params_m"]
-    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    ratios = compare(table)
-    if len(ratios):
-        print(ratios.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    tables = []
+    if args.out and args.append and args.out.exists():
+        tables.append(pd.read_csv(args.out))
+    for resolution in args.resolution:  # each resolution printed and saved as soon as it is measured
+        print(f"measuring {', '.join(args.models)} at {resolution} px ({args.rounds} rounds of {args.steps} steps)...",
+              file=sys.stderr, flush=True)
+        try:
+            table = throughput(args.models, resolution, args.batch_size, num_classes=args.num_classes,
+                               device=args.device, steps=args.steps, rounds=args.rounds,
+                               channels_last=args.channels_last, precision=args.precision,
+                               compile_model=args.compile_model)
+        except (ConfigError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        tables.append(table)
+        print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.1f}"), flush=True)
+        ratios = compare(table)
+        if len(ratios):
+            print(ratios.to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            pd.concat(tables, ignore_index=True).to_csv(args.out, index=False)
     print(f"device: {table.device_name.iloc[0]} ({table.device.iloc[0]}), torch {table.torch.iloc[0]}, "
           f"{table.threads.iloc[0]} threads")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        if args.append and args.out.exists():
-            table = pd.concat([pd.read_csv(args.out), table], ignore_index=True)
-        table.to_csv(args.out, index=False)
     return 0
 
 
