@@ -1,10 +1,13 @@
 """vt.side_by_side: the runs a notebook would train, epochs fitted to a budget, runs trained in parallel processes
 that the notebook then reads back."""
 
+from dataclasses import replace
+
 import pytest
 import yaml
 
 from vt import notebooks, side_by_side
+from vt.config import TrainConfig
 from vt.errors import ConfigError
 
 
@@ -47,3 +50,10 @@ def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monke
     _, summary = notebooks.run_models(P, [notebooks.Run(m, m) for m in P.models], P.load_data())
     assert summary.finished.all() and list(summary.epochs) == [3, 3]
     assert {m: path.stat().st_mtime_ns for m, path in trained.items()} == stamps  # read back, not trained again
+
+
+def test_a_run_that_fails_in_its_process_fails_the_whole_with_its_name():
+    good = TrainConfig(model="resnet20", epochs=1, train_size=64, eval_size=32, batch_size=32, progress=False)
+    bad = replace(good, model="vt_resnet20", model_kwargs={"no_such_argument": 1})
+    with pytest.raises(RuntimeError, match=r"vt_resnet20 \(no checkpoint\): .*no_such_argument"):
+        side_by_side.side_by_side([good, bad])

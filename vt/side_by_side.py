@@ -17,6 +17,7 @@ import argparse
 import math
 import multiprocessing as mp
 import os
+import queue as queue_module
 import sys
 import time
 from dataclasses import replace
@@ -28,9 +29,9 @@ from vt.config import TrainConfig
 from vt.errors import ConfigError
 from vt.notebooks import Parameters, Run, load_profile, parameters
 
-# The notebooks whose runs can be listed ahead of the notebook: one run per model of ``models``.
 # Share of the time left after the probe that the epochs may fill (start-up of the runs, a slower epoch).
 SAFETY = 0.85
+# The notebooks whose runs can be listed ahead of the notebook: one run per model of ``models``.
 NOTEBOOK_RUNS = {"01_baseline": lambda P: [Run(m, m) for m in P.models]}
 
 
@@ -55,15 +56,17 @@ def fitting_epochs(epoch_seconds: float, budget_seconds: float, planned: int, wa
     return fit
 
 
-def _train(config: TrainConfig, sharing: int, queue) -> None:
+def _train(index: int, config: TrainConfig, sharing: int, queue) -> None:
     from vt.train import SHARED_BY_ENV, train
 
     os.environ[SHARED_BY_ENV] = str(sharing)
+    # On a CPU the runs split the cores instead of each taking all of them.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // sharing)))
     try:
         history = train(config)
-        queue.put((config.checkpoint_dir, history.iloc[-1].to_dict() if len(history) else {}, None))
+        queue.put((index, history.iloc[-1].to_dict() if len(history) else {}, None))
     except Exception as error:  # reported by the parent, which fails with it
-        queue.put((config.checkpoint_dir, {}, f"{type(error).__name__}: {error}"))
+        queue.put((index, {}, f"{type(error).__name__}: {error}"))
 
 
 def side_by_side(configs: list[TrainConfig]) -> list[tuple[str, dict]]:
@@ -74,16 +77,25 @@ def side_by_side(configs: list[TrainConfig]) -> list[tuple[str, dict]]:
     """
     context = mp.get_context("spawn")  # CUDA cannot be used in forked children
     queue = context.Queue()
-    processes = [context.Process(target=_train, args=(c, len(configs), queue)) for c in configs]
+    processes = [context.Process(target=_train, args=(i, c, len(configs), queue)) for i, c in enumerate(configs)]
     for process in processes:
         process.start()
-    results = [queue.get() for _ in processes]
+    results: dict[int, tuple[dict, str | None]] = {}
+    while len(results) < len(processes):
+        try:
+            index, row, error = queue.get(timeout=5)
+            results[index] = (row, error)
+        except queue_module.Empty:  # a run killed outright (out of memory, a signal) reports nothing
+            for index, process in enumerate(processes):
+                if index not in results and not process.is_alive() and process.exitcode != 0:
+                    results[index] = ({}, f"process ended with exit code {process.exitcode}")
     for process in processes:
         process.join()
-    failed = [f"{where}: {error}" for where, _, error in results if error]
+    failed = [f"{configs[i].model} ({configs[i].checkpoint_dir or 'no checkpoint'}): {error}"
+              for i, (_, error) in sorted(results.items()) if error]
     if failed:
         raise RuntimeError("; ".join(failed))
-    return [(where, row) for where, row, _ in results]
+    return [(configs[i].checkpoint_dir, results[i][0]) for i in range(len(configs))]
 
 
 def probe(configs: list[TrainConfig]) -> float:
