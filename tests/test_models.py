@@ -34,7 +34,7 @@ def test_names_list_every_family():
     assert expected <= set(M.names())
 
 
-def test_issue_example_runs_a_cifar_batch():
+def test_a_cifar_batch_runs_through_the_documented_call():
     model = M.create("vt_resnet18", num_classes=10, small_input=True).eval()
     assert model(torch.randn(4, 3, 32, 32)).shape == (4, 10)
 
@@ -147,6 +147,15 @@ def test_ablation_switches_remove_their_part():
     model = M.create("vt_resnet18", tokenizer="pooling", transformer=False, projector=False)
     assert all(type(m.tokenizer).__name__ == "PoolingTokenizer" for m in model.vt)
     assert all(m.transformer is None and m.projector is None for m in model.vt)
+
+
+def test_table_3s_two_readings_of_pooling_are_both_buildable():
+    """Pooling everywhere (the reading the verdict compares) and pooling in the first module only."""
+    kinds = {t: [type(m.tokenizer).__name__ for m in M.create("vt_resnet20", tokenizer=t).vt]
+             for t in ("pooling", "pooling_first")}
+    assert kinds["pooling"] == ["PoolingTokenizer"] * 3
+    assert kinds["pooling_first"] == ["PoolingTokenizer", "RecurrentTokenizer", "RecurrentTokenizer"]
+    assert M.create("vt_resnet20", tokenizer="pooling_first")(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
 @pytest.mark.parametrize("name", ["vt_resnet18", "vt_resnet20", "vit_resnet_cifar"])

@@ -14,7 +14,7 @@ from vt.models.tokenizers import FilterTokenizer, PoolingTokenizer, RecurrentTok
 from vt.models.transformer import TokenTransformer
 from vt.models.vit_resnet import ViTResNet, vit_resnet_cifar
 from vt.models.vt_module import VTModule
-from vt.models.vt_resnet import VTResNet, vt_resnet18, vt_resnet20, vt_resnet34, vt_resnet50, vt_resnet101
+from vt.models.vt_resnet import TOKENIZERS, VTResNet, vt_resnet18, vt_resnet20, vt_resnet34, vt_resnet50, vt_resnet101
 
 
 @register
@@ -51,6 +51,7 @@ for _builder in (vt_resnet18, vt_resnet34, vt_resnet50, vt_resnet101, vt_resnet2
     register(_builder)
 
 __all__ = [
+    "TOKENIZERS",
     "FilterTokenizer",
     "PoolingTokenizer",
     "Projector",

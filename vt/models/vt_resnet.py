@@ -21,7 +21,7 @@ Table 2 (``notebooks/04_flops.ipynb`` shows every figure beside the paper's):
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -29,7 +29,8 @@ from torch import Tensor, nn
 from vt.models.resnet import cifar_backbone, torchvision_resnet
 from vt.models.vt_module import VTModule
 
-TokenizerChoice = Literal["recurrent", "filter", "pooling"]
+TokenizerChoice = Literal["recurrent", "filter", "pooling", "pooling_first"]
+TOKENIZERS: tuple[str, ...] = get_args(TokenizerChoice)
 
 
 class VTResNet(nn.Module):
@@ -42,8 +43,10 @@ class VTResNet(nn.Module):
         tokens: ``L``.
         modules: the number of VT modules (the number of blocks of the replaced stage).
         tokenizer: ``"recurrent"`` (the paper's VT: a filter-based tokenizer first, recurrent after it),
-            ``"filter"`` (filter-based everywhere; Table 4's "without recurrent tokenizer") or
-            ``"pooling"`` (Table 3's pooling baseline everywhere).
+            ``"filter"`` (filter-based everywhere; Table 4's "without recurrent tokenizer"),
+            ``"pooling"`` (Table 3's pooling baseline everywhere, the reading ``vt.findings`` compares) or
+            ``"pooling_first"`` (Table 3's other reading: pooling in place of the first, filter-based tokenizer
+            only, recurrent tokenizers after it).
         transformer: keep the token transformers (Table 5).
         projector: keep the projectors (Table 7).
         num_classes: outputs of the head.
@@ -63,13 +66,15 @@ class VTResNet(nn.Module):
         num_classes: int,
     ) -> None:
         super().__init__()
-        if tokenizer not in ("recurrent", "filter", "pooling"):
-            raise ValueError(f"unknown tokenizer {tokenizer!r}; choose 'recurrent', 'filter' or 'pooling'")
+        if tokenizer not in TOKENIZERS:
+            raise ValueError(f"unknown tokenizer {tokenizer!r}; choose one of {', '.join(TOKENIZERS)}")
         if tokens < 1 or token_channels < 2:
             raise ValueError(f"need tokens >= 1 and token_channels >= 2, got {tokens} and {token_channels}")
         self.backbone = backbone
         self.project_back = projector
-        kinds = [tokenizer if tokenizer != "recurrent" or i > 0 else "filter" for i in range(modules)]
+        first, later = {"recurrent": ("filter", "recurrent"), "pooling_first": ("pooling", "recurrent")}.get(
+            tokenizer, (tokenizer, tokenizer))
+        kinds = [first] + [later] * (modules - 1)
         self.vt = nn.ModuleList(
             VTModule(
                 channels,
