@@ -1,35 +1,69 @@
 """vt.findings, vt.report and vt.attention: verdicts follow the numbers, both ways; the report reads only files."""
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from vt import findings, report
+from vt import findings, report, stats
 from vt.attention import object_attention, object_masks, summarize
 from vt.data import Split, load
 
 
 def summary(rows):
-    base = {"eval_acc_std": 0.0, "gap": 0.0, "images_per_s": 100.0, "mflops": 10.0, "mparams": 0.3, "resolution": 32,
-            "seeds": 1, "epochs": 20}
+    """A summary of real-data runs, 3 seeds each, 10,000 test images, unless a row says otherwise."""
+    base = {"eval_acc_std": 0.002, "gap": 0.0, "images_per_s": 100.0, "mflops": 10.0, "mparams": 0.3, "resolution": 32,
+            "seeds": 3, "epochs": 20, "eval_size": 10000, "dataset": "cifar10"}
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
-def test_vit_beats_resnets_both_ways():
-    table = summary([{"label": "resnet20", "model": "resnet20", "eval_acc": 0.80},
-                     {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}])
-    assert findings.vit_beats_resnets(table).verdict == findings.REPRODUCED
-    table.loc[1, "eval_acc"] = 0.802  # within the margin: not a win
-    assert findings.vit_beats_resnets(table).verdict == findings.NOT_REPRODUCED
-    assert findings.vit_beats_resnets(table.iloc[:1]).verdict == findings.NOT_RUN
+def test_a_clear_win_a_loss_a_tie_inside_noise_one_seed_and_smoke():
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.80},
+            {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}]
+    win = findings.vit_beats_resnets(summary(rows))
+    assert win.verdict == findings.REPRODUCED and win.seeds == 3
+    # Welch: seed variance 2 x 0.002^2 / 3 with 4 degrees of freedom; plus each arm's binomial test-set variance
+    half = 2.776 * np.sqrt(2 * 0.002 ** 2 / 3 + 0.85 * 0.15 / 1e4 + 0.80 * 0.20 / 1e4)
+    assert win.difference == pytest.approx(5.0)
+    assert (win.ci_low, win.ci_high) == pytest.approx((5.0 - 100 * half, 5.0 + 100 * half), abs=1e-3)
+    rows[1]["eval_acc"] = 0.75
+    assert findings.vit_beats_resnets(summary(rows)).verdict == findings.NOT_REPRODUCED
+    rows[1].update(eval_acc=0.805, eval_acc_std=0.01)  # half a point, seeds spread by a point: noise
+    tie = findings.vit_beats_resnets(summary(rows))
+    assert tie.verdict == findings.INCONCLUSIVE and tie.ci_low < 0 < tie.ci_high
+    rows[1].update(eval_acc=0.85, eval_acc_std=0.002)
+    one_seed = summary(rows).assign(seeds=1, eval_acc_std=float("nan"))
+    assert findings.vit_beats_resnets(one_seed).verdict == findings.INCONCLUSIVE
+    assert findings.vit_beats_resnets(summary(rows).assign(dataset="synthetic")).verdict == findings.SMOKE
+    assert findings.vit_beats_resnets(summary(rows).iloc[:1]).verdict == findings.NOT_RUN
 
 
-def test_seed_spread_decides_whether_a_difference_counts():
-    rows = [{"label": "filter", "model": "vt", "eval_acc": 0.70, "eval_acc_std": 0.03},
+def test_the_interval_widens_with_the_seeds_spread():
+    rows = [{"label": "recurrent", "model": "vt", "eval_acc": 0.70, "eval_acc_std": 0.03},
             {"label": "pooling", "model": "vt", "eval_acc": 0.68, "eval_acc_std": 0.01}]
-    assert findings.filter_beats_pooling(summary(rows)).verdict == findings.NOT_REPRODUCED
-    rows[0]["eval_acc_std"] = 0.005
+    assert findings.filter_beats_pooling(summary(rows)).verdict == findings.INCONCLUSIVE
+    rows[0]["eval_acc_std"] = 0.002
+    rows[1]["eval_acc_std"] = 0.002
     assert findings.filter_beats_pooling(summary(rows)).verdict == findings.REPRODUCED
+
+
+def test_paired_predictions_narrow_the_interval_as_the_same_images_cancel():
+    rng = np.random.default_rng(0)
+    a = rng.random((3, 10000)) < 0.8
+    b = a.copy()
+    b[:, :150] = ~b[:, :150]  # b differs from a on 150 images only
+    accs_a, accs_b = a.mean(1).tolist(), b.mean(1).tolist()
+    paired = stats.compare(stats.Arm.of(accs_a, 10000, a), stats.Arm.of(accs_b, 10000, b))
+    unpaired = stats.compare(stats.Arm.of(accs_a, 10000), stats.Arm.of(accs_b, 10000))
+    assert paired.paired and not unpaired.paired
+    assert paired.difference == pytest.approx(unpaired.difference)
+    assert paired.high - paired.low < 0.5 * (unpaired.high - unpaired.low)
+
+
+def test_t_quantiles_match_the_tables():
+    for df, value in ((1, 12.706), (2, 4.303), (4, 2.776), (30, 2.042)):
+        assert stats.t_quantile(0.975, df) == pytest.approx(value, abs=1e-3)
+    assert stats.t_quantile(0.975, float("inf")) == pytest.approx(1.960, abs=1e-3)
 
 
 def test_vt_beats_resnet_needs_accuracy_and_fewer_flops():
@@ -43,11 +77,17 @@ def test_vt_beats_resnet_needs_accuracy_and_fewer_flops():
 def test_upscaling_and_token_sweeps():
     rows = [{"label": "resnet18@64", "model": "resnet18", "resolution": 64, "eval_acc": 0.40, "gap": 0.30},
             {"label": "resnet18@224", "model": "resnet18", "resolution": 224, "eval_acc": 0.55, "gap": 0.10},
-            {"label": "tokens=16", "model": "vt", "eval_acc": 0.50}, {"label": "tokens=32", "model": "vt", "eval_acc": 0.505},
+            {"label": "tokens=16", "model": "vt", "eval_acc": 0.50}, {"label": "tokens=32", "model": "vt", "eval_acc": 0.502},
             {"label": "channels=1024", "model": "vt", "eval_acc": 0.45}, {"label": "channels=256", "model": "vt", "eval_acc": 0.50}]
     table = summary(rows)
     assert findings.upscaling_helps(table).verdict == findings.REPRODUCED
-    assert findings.tokens_level(table).verdict == findings.REPRODUCED
+    # Unpaired, 10,000 images cannot confirm a one-point tie (binomial half-width about 1.4 points at 50%)...
+    assert findings.tokens_level(table).verdict == findings.INCONCLUSIVE
+    # ...a far larger test set (or predictions paired over the same images) can.
+    level = findings.tokens_level(table.assign(eval_size=1_000_000))
+    assert level.verdict == findings.REPRODUCED and -1 < level.ci_low and level.ci_high < 1
+    table.loc[3, "eval_acc"] = 0.54  # four points apart: not level
+    assert findings.tokens_level(table).verdict == findings.NOT_REPRODUCED
     narrow = findings.narrow_tokens_better(table)
     assert narrow.verdict == findings.REPRODUCED and narrow.evidence.startswith("channels=256")
     table.loc[1, "gap"] = 0.5  # the ResNet overfits more when upscaled: the report's finding fails
@@ -110,18 +150,26 @@ def test_a_run_cut_short_by_its_time_budget_tests_nothing():
 
 
 def test_resnet20_matches_he_within_the_margin_and_states_the_budget():
-    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.9100, "epochs": 100}]
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.9180, "epochs": 100}]
     close = findings.resnet20_matches_he(summary(rows))
-    assert close.verdict == findings.REPRODUCED and "after 100 epochs" in close.evidence and "(-0.2 pt)" in close.evidence
+    assert close.verdict == findings.REPRODUCED and "after 100 epochs" in close.evidence and "(+0.6 pt)" in close.evidence
+    rows[0]["eval_acc"] = 0.9100  # a quarter point below: three seeds cannot tell it from a point below
+    assert findings.resnet20_matches_he(summary(rows)).verdict == findings.INCONCLUSIVE
     rows[0]["eval_acc"] = 0.8735
     assert findings.resnet20_matches_he(summary(rows)).verdict == findings.NOT_REPRODUCED
     assert findings.resnet20_matches_he(summary(rows).assign(label="vt_resnet20")).verdict == findings.NOT_RUN
 
 
 def test_speed_of_runs_that_shared_a_device_decides_nothing():
-    rows = [{"label": "resnet18", "model": "resnet18", "eval_acc": 0.9, "images_per_s": 900.0},
-            {"label": "vt_resnet18", "model": "vt_resnet18", "eval_acc": 0.9, "images_per_s": 800.0}]
+    rows = [{"label": "resnet18", "model": "resnet18", "eval_acc": 0.9, "images_per_s": 900.0,
+             "images_per_s_low": 880.0, "images_per_s_high": 920.0},
+            {"label": "vt_resnet18", "model": "vt_resnet18", "eval_acc": 0.9, "images_per_s": 800.0,
+             "images_per_s_low": 780.0, "images_per_s_high": 870.0}]
     assert findings.vt_slower(summary(rows)).verdict == findings.REPRODUCED
+    rows[1]["images_per_s_high"] = 885.0 + 10  # the spreads overlap: one run's epochs cannot order them
+    assert findings.vt_slower(summary(rows)).verdict == findings.INCONCLUSIVE
+    assert findings.vt_slower(summary(rows[:1] + [{**rows[1], "images_per_s_low": 930.0, "images_per_s_high": 950.0}])
+                              ).verdict == findings.NOT_REPRODUCED
     shared = summary(rows).assign(shared_by=4)
     finding = findings.vt_slower(shared)
     assert finding.verdict == findings.NOT_RUN and "4 at a time" in finding.evidence

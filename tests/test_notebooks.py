@@ -81,12 +81,21 @@ def test_parameters_reads_what_papermill_injected():
 @pytest.mark.parametrize(
     "name, value, message",
     [("epochz", 3, "unknown parameter.*epochz"), ("epochs", "many", "epochs must be int"),
-     ("lr", -0.1, "lr must be positive"), ("model", "vt_nothing", "unknown model 'vt_nothing'")],
+     ("lr", -0.1, "lr must be positive"), ("model", "vt_nothing", "unknown model 'vt_nothing'"),
+     ("tokenizers", '["filter","bogus"]', "tokenizers: 'bogus' is not one of recurrent, filter, pooling"),
+     ("tokenizers", "[]", "tokenizers is empty"), ("seeds", "[0, -1]", "seeds: -1 is not an integer >= 0")],
 )
 def test_parameters_refuses_unknown_names_and_bad_values(name, value, message):
     namespace = {"In": [f"# Parameters\n{name} = {value!r}\n"], name: value}
     with pytest.raises(ConfigError, match=message):
         notebooks.parameters("02_tokenizers", namespace)
+
+
+def test_a_bad_element_of_a_sweep_is_refused_before_anything_trains():
+    with pytest.raises(ConfigError, match="resolutions: 4 is not an integer >= 16"):
+        notebooks.parameters("03_resolution", {"resolutions": [32, 4]})
+    with pytest.raises(ConfigError, match="token_counts: 0 is not a positive integer"):
+        notebooks.parameters("03_resolution", {"token_counts": [16, 0]})
 
 
 def test_a_parameter_of_another_notebook_is_left_unused():
@@ -102,7 +111,7 @@ def test_papermill_with_an_unknown_parameter_fails_with_its_name(tmp_path):
 
 
 def test_papermill_runs_a_notebook_as_a_user_would(tmp_path, monkeypatch):
-    """The issue's example: two tokenizers, two epochs, JSON list from the command line."""
+    """The README's example: two tokenizers, two epochs, JSON list from the command line."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     out = tmp_path / "out.ipynb"
     subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(out),
@@ -118,7 +127,7 @@ def test_papermill_runs_a_notebook_as_a_user_would(tmp_path, monkeypatch):
 
 
 def test_a_spent_time_budget_stops_the_notebook_and_a_rerun_finishes_it(tmp_path, monkeypatch):
-    """What a GPU lent 10 minutes a call needs: stop inside the budget, checkpointed, and go on next time."""
+    """What a GPU session of a few minutes at a time needs: stop inside the budget, checkpointed, and go on next time."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"models": ["resnet20", "vt_resnet20"], "epochs": 2, "train_size": 128, "eval_size": 64,
               "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}

@@ -50,3 +50,22 @@ def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
     assert "\nold\n" not in text and "\nmiddle\n" in text
     report.update_readme(readme, ROOT / "results")
     assert readme.read_text() == text  # a second run changes nothing
+
+
+def test_each_executed_notebook_prints_the_findings_the_report_gives():
+    """The findings cell of every executed notebook under results/ says what the report says for its profile."""
+    import nbformat
+
+    from vt.findings import CHECKS
+
+    compared = 0
+    for profile in report.profiles(ROOT / "results"):
+        for notebook, checks in CHECKS.items():
+            path, table = ROOT / "results" / profile / f"{notebook}.ipynb", report._table(ROOT / "results" / profile, notebook)
+            if not path.exists() or table is None:
+                continue
+            cell = next(c for c in nbformat.read(path, as_version=4).cells if "CHECKS[" in c.source)
+            printed = [o["data"]["text/markdown"] for o in cell.get("outputs", []) if "text/markdown" in o.get("data", {})]
+            assert printed == ["\n\n".join(check(table).markdown() for check in checks)], f"{profile}/{notebook}"
+            compared += 1
+    assert compared >= 5  # the smoke run's notebooks at least

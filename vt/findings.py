@@ -1,38 +1,73 @@
 """Claims of the paper and findings of the earlier report, each checked against our result tables.
 
 Each check takes the ``summary.csv`` table of the notebook that tests it (one row per run: ``label``, ``model``,
-``eval_acc``, ``eval_acc_std``, ``gap``, ``images_per_s``, ``mflops``, ...) and returns a ``Finding``: the claim,
-its source, a verdict computed from the numbers, and the numbers. A difference counts when it exceeds
-``MARGIN`` (in accuracy, 0-1) and the seeds' spread; otherwise the two are called level.
+``eval_acc`` (mean over seeds), ``eval_acc_std`` (sample std over seeds), ``seeds``, ``eval_size``, ``run_keys``,
+``images_per_s`` with its spread, ``mflops``, ``dataset``, ...) and returns a ``Finding``: the claim, its source, the
+difference between the compared arms in points with its 95% interval (``vt.stats``: spread over seeds plus test-set
+sampling, paired over the same test images where the runs' predictions were kept), the fewer seeds of the arms,
+and a verdict:
+
+- **reproduced** / **not reproduced**: real data, at least ``vt.stats.MIN_SEEDS`` seeds in every compared arm, and
+  an interval that excludes the other outcome;
+- **inconclusive**: real data, but too few seeds or an interval that does not separate the outcomes;
+- **pipeline ran (synthetic data)**: the smoke run, which shows that the code runs, never whether a claim holds;
+- **not yet run**: no finished run of the arms.
+
+Deterministic claims (FLOPs, parameters) are judged on their counts. The table's folder (``summary.attrs["folder"]``,
+set by the notebook and the report) gives the per-example predictions under ``runs/`` and ``eval_labels.npy``.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from vt import stats
 from vt.reference import HE_2016_RESNET20
 
-MARGIN = 0.005
-REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not yet run"
+REPRODUCED, NOT_REPRODUCED, NOT_RUN = stats.REPRODUCED, stats.NOT_REPRODUCED, "not yet run"
+INCONCLUSIVE, SMOKE = stats.INCONCLUSIVE, "pipeline ran (synthetic data)"
+# "About the same": the whole interval within this many points (accuracy, 0-1) of zero.
+LEVEL_TOLERANCE = 0.01
+# A baseline "reaches" a published number when the interval lies above it less this much (a one-run published
+# number carries about a third of a point of test-set noise alone).
+REACH_TOLERANCE = 0.01
 
 
 @dataclass
 class Finding:
-    """A checked claim: ``verdict`` is ``reproduced``, ``not reproduced`` or ``not yet run``."""
+    """A checked claim. ``difference``, ``ci_low`` and ``ci_high`` are in points (None where the claim is not a
+    comparison of accuracies); ``seeds`` is the fewer seeds of the compared arms."""
 
     key: str
     source: str
     claim: str
     verdict: str
     evidence: str
+    seeds: int | None = None
+    difference: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    def statistic(self) -> str:
+        """``+1.2 pt [+0.4, +2.0], 3 seeds``, or empty."""
+        if self.difference is None or pd.isna(self.difference):
+            return ""
+        seeds = int(self.seeds)
+        interval = ("no interval" if pd.isna(self.ci_low) or pd.isna(self.ci_high)
+                    else f"[{self.ci_low:+.1f}, {self.ci_high:+.1f}]")
+        return f"{self.difference:+.1f} pt {interval}, {seeds} seed{'s' if seeds != 1 else ''}"
 
     def markdown(self) -> str:
-        """One paragraph for a notebook's finding cell."""
-        return f"**{self.claim}** ({self.source}) — **{self.verdict}**. {self.evidence}"
+        """One paragraph for a notebook's finding cell: what the report prints for this claim."""
+        statistic = f" ({self.statistic()})" if self.statistic() else ""
+        return f"**{self.claim}** ({self.source}) — **{self.verdict}**{statistic}. {self.evidence}"
 
 
 def _pct(x: float) -> str:
@@ -44,19 +79,45 @@ def _row(summary: pd.DataFrame, label: str) -> pd.Series | None:
     return None if rows.empty else rows.iloc[0]
 
 
-def _ahead(a: pd.Series, b: pd.Series) -> bool:
-    """Whether run ``a`` is more accurate than run ``b`` by more than the margin and the seeds' spread."""
-    spread = max(MARGIN, a.get("eval_acc_std", 0) or 0, b.get("eval_acc_std", 0) or 0)
-    return a.eval_acc - b.eval_acc > spread
-
-
-def _level(a: pd.Series, b: pd.Series, tolerance: float = 0.01) -> bool:
-    spread = max(tolerance, a.get("eval_acc_std", 0) or 0, b.get("eval_acc_std", 0) or 0)
-    return abs(a.eval_acc - b.eval_acc) <= spread
-
-
 def _missing(key: str, source: str, claim: str, what: str) -> Finding:
     return Finding(key, source, claim, NOT_RUN, f"No finished run of {what} in this table.")
+
+
+def _synthetic(summary: pd.DataFrame) -> bool:
+    return "dataset" in summary.columns and (summary.dataset == "synthetic").any()
+
+
+def _arm(summary: pd.DataFrame, row: pd.Series) -> stats.Arm:
+    """A table row as a ``vt.stats.Arm``: per-seed accuracies are not in the table, so the arm carries the mean and
+    sample std over its seeds; per-example correctness where every seed's predictions were kept."""
+    seeds = int(row.get("seeds", 1) or 1)
+    std = row.get("eval_acc_std", 0.0)
+    std = 0.0 if pd.isna(std) else float(std)
+    correct = None
+    folder = summary.attrs.get("folder")
+    keys = row.get("run_keys")
+    if folder and isinstance(keys, str) and (Path(folder) / "eval_labels.npy").exists():
+        correct = stats.correctness(Path(folder) / "runs", json.loads(keys), np.load(Path(folder) / "eval_labels.npy"))
+    size = row.get("eval_size")
+    return stats.Arm(float(row.eval_acc), std, seeds, None if size is None or pd.isna(size) else int(size), correct)
+
+
+def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], decide) -> tuple[str, stats.Difference]:
+    """Compare each ``(a, b)`` pair; the verdict is the claim's over all pairs (every pair must hold; any pair
+    that fails it fails the claim) and the difference reported is the closest pair's (smallest ``a - b``)."""
+    differences = [stats.compare(_arm(summary, a), _arm(summary, b)) for a, b in pairs]
+    verdicts = [decide(d) for d in differences]
+    verdict = (NOT_REPRODUCED if NOT_REPRODUCED in verdicts else
+               REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE)
+    if _synthetic(summary):
+        verdict = SMOKE
+    closest = min(differences, key=lambda d: d.difference)
+    closest.seeds = min(d.seeds for d in differences)
+    return verdict, closest
+
+
+def _compared(key: str, source: str, claim: str, verdict: str, d: stats.Difference, evidence: str) -> Finding:
+    return Finding(key, source, claim, verdict, evidence, d.seeds, 100 * d.difference, 100 * d.low, 100 * d.high)
 
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -67,29 +128,36 @@ def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
     resnets = summary[summary.model.str.match(r"^resnet\d+$")]
     if vit is None or resnets.empty:
         return _missing(key, source, claim, "vit_resnet_cifar and a ResNet")
-    beaten = [r.label for _, r in resnets.iterrows() if _ahead(vit, r)]
+    verdict, d = _judge(summary, [(vit, r) for _, r in resnets.iterrows()], stats.verdict_better)
     numbers = ", ".join(f"{r.label} {_pct(r.eval_acc)} (gap {_pct(r.gap)})" for _, r in resnets.iterrows())
-    verdict = REPRODUCED if len(beaten) == len(resnets) else NOT_REPRODUCED
-    return Finding(key, source, claim, verdict,
-                   f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_pct(vit.gap)}); {numbers}; "
-                   f"it beats {len(beaten)} of {len(resnets)}.")
+    return _compared(key, source, claim, verdict, d,
+                     f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_pct(vit.gap)}); {numbers}; "
+                     "the difference is against the closest ResNet.")
 
 
 def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
-    """Paper, Tables 2 and 8: VT-ResNet is more accurate than its ResNet with fewer FLOPs."""
+    """Paper, Tables 2 and 8: VT-ResNet is more accurate than its ResNet with fewer FLOPs (the FLOPs are counts;
+    a VT model that is not cheaper fails the claim whatever its accuracy)."""
     key, source = "vt_beats_resnet", "paper, Tables 2, 8"
     claim = "VT-ResNet is more accurate than its ResNet at fewer FLOPs"
     pairs = [(_row(summary, f"vt_{m}"), _row(summary, m)) for m in summary.label if f"vt_{m}" in set(summary.label)]
     if not pairs:
         return _missing(key, source, claim, "a VT-ResNet beside its ResNet")
-    holds = all(_ahead(vt, ref) and vt.mflops < ref.mflops for vt, ref in pairs)
+    verdict, d = _judge(summary, pairs, stats.verdict_better)
+    if any(vt.mflops >= ref.mflops for vt, ref in pairs) and verdict != SMOKE:
+        verdict = NOT_REPRODUCED
     evidence = "; ".join(f"{vt.label} {_pct(vt.eval_acc)} at {vt.mflops:.1f} MFLOPs vs {ref.label} {_pct(ref.eval_acc)} "
                          f"at {ref.mflops:.1f}" for vt, ref in pairs)
-    return Finding(key, source, claim, REPRODUCED if holds else NOT_REPRODUCED, evidence + ".")
+    return _compared(key, source, claim, verdict, d, evidence + ".")
 
 
 def vt_slower(summary: pd.DataFrame) -> Finding:
-    """Report, conclusion: the visual transformers train slower than the ResNets."""
+    """Report, conclusion: the visual transformers train slower than the ResNets.
+
+    Speed is measured, not sampled over seeds: each run's training images/s over its epochs after the first
+    (compilation, warm-up) on one machine give a spread (2.5-97.5 percentiles). Reproduced when every VT model's
+    spread lies below every ResNet's, not reproduced when some VT model's lies wholly above some ResNet's.
+    """
     key, source = "vt_slower", "earlier report, conclusion"
     claim = "VT models train slower (images/s) than ResNets"
     vts = summary[summary.model.str.startswith(("vt_", "vit_"))]
@@ -101,14 +169,23 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     if shared > 1:
         return Finding(key, source, claim, NOT_RUN, f"These runs trained {shared} at a time on one device, so their "
                        f"images/s ({evidence}) are not the models' own speeds: see `python -m vt.bench`.")
-    slower = vts.images_per_s.max() < resnets.images_per_s.min()
-    return Finding(key, source, claim, REPRODUCED if slower else NOT_REPRODUCED, f"Training images/s: {evidence}.")
+    if not {"images_per_s_low", "images_per_s_high"} <= set(summary.columns) or summary.images_per_s_low.isna().any():
+        return Finding(key, source, claim, INCONCLUSIVE if not _synthetic(summary) else SMOKE,
+                       f"Training images/s (median over epochs): {evidence}; no spread recorded.")
+    pairs = [(v, r) for _, v in vts.iterrows() for _, r in resnets.iterrows()]
+    slower = all(v.images_per_s_high < r.images_per_s_low for v, r in pairs)
+    faster = any(v.images_per_s_low > r.images_per_s_high for v, r in pairs)
+    verdict = SMOKE if _synthetic(summary) else REPRODUCED if slower else NOT_REPRODUCED if faster else INCONCLUSIVE
+    spread = ", ".join(f"{r.label} {r.images_per_s:.0f} [{r.images_per_s_low:.0f}, {r.images_per_s_high:.0f}]"
+                       for _, r in summary.iterrows())
+    return Finding(key, source, claim, verdict, f"Training images/s, median [2.5-97.5 percentiles over epochs]: {spread}.")
 
 
 def resnet20_matches_he(summary: pd.DataFrame) -> Finding:
     """He et al. 2016, Table 6: the CIFAR ResNet-20 our VT models are measured against reaches 91.25% top-1.
 
-    Reproduced when ours is within ``MARGIN`` of it; the evidence gives our budget in epochs beside theirs.
+    Our mean over seeds against their single number: reproduced when the whole interval lies above theirs less
+    ``REACH_TOLERANCE``, not reproduced when it lies wholly below that; the evidence gives both budgets.
     """
     key, source = "resnet20_matches_he", "He et al. 2016, Table 6"
     claim = f"the CIFAR ResNet-20 baseline reaches He et al.'s {HE_2016_RESNET20['top1']}% test accuracy"
@@ -116,11 +193,13 @@ def resnet20_matches_he(summary: pd.DataFrame) -> Finding:
     if ours is None:
         return _missing(key, source, claim, "resnet20")
     theirs = HE_2016_RESNET20["top1"] / 100
-    verdict = REPRODUCED if ours.eval_acc >= theirs - MARGIN else NOT_REPRODUCED
-    return Finding(key, source, claim, verdict,
-                   f"resnet20 {_pct(ours.eval_acc)} after {ours.epochs:.0f} epochs vs He et al.'s {HE_2016_RESNET20['top1']}% "
-                   f"after {HE_2016_RESNET20['iterations'] // 1000}k iterations at batch {HE_2016_RESNET20['batch_size']} "
-                   f"({100 * (ours.eval_acc - theirs):+.1f} pt).")
+    d = stats.against(_arm(summary, ours), theirs)
+    verdict = (SMOKE if _synthetic(summary) else INCONCLUSIVE if d.seeds < stats.MIN_SEEDS else
+               REPRODUCED if d.low > -REACH_TOLERANCE else NOT_REPRODUCED if d.high < -REACH_TOLERANCE else INCONCLUSIVE)
+    return _compared(key, source, claim, verdict, d,
+                     f"resnet20 {_pct(ours.eval_acc)} after {ours.epochs:.0f} epochs vs He et al.'s "
+                     f"{HE_2016_RESNET20['top1']}% after {HE_2016_RESNET20['iterations'] // 1000}k iterations at batch "
+                     f"{HE_2016_RESNET20['batch_size']} ({100 * (ours.eval_acc - theirs):+.1f} pt).")
 
 
 def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, winner: str, loser: str,
@@ -128,22 +207,29 @@ def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, w
     a, b = _row(summary, winner), _row(summary, loser)
     if a is None or b is None:
         return _missing(key, source, claim, f"both {winner} and {loser}")
-    return Finding(key, source, claim, REPRODUCED if _ahead(a, b) else NOT_REPRODUCED,
-                   f"{winner} {_pct(a.eval_acc)} vs {loser} {_pct(b.eval_acc)} ({paper}).")
+    verdict, d = _judge(summary, [(a, b)], stats.verdict_better)
+    return _compared(key, source, claim, verdict, d, f"{winner} {_pct(a.eval_acc)} vs {loser} {_pct(b.eval_acc)} ({paper}).")
 
 
 def filter_beats_pooling(summary: pd.DataFrame) -> Finding:
-    """Report, exp. 2, and paper, Table 3: the filter-based tokenizer beats pooling."""
+    """Report, exp. 2, and paper, Table 3: the filter-based tokenizer beats pooling.
+
+    Table 3's "filter" row (72.0%, 1579 MFLOPs) is the paper's default VT-R18, a filter-based tokenizer in the first
+    VT module and recurrent ones after it (the same row as Table 4's "with"), so it is compared with the run
+    ``recurrent``; its pooling row (70.6%, 1550 MFLOPs, 11.0 M parameters, fewer than any filter variant) is read as
+    pooling in every module, the run ``pooling``. The filter-everywhere run (``filter``) stays in the table.
+    """
     return _one_beats_other(summary, "filter_beats_pooling", "earlier report, exp. 2; paper, Table 3",
-                            "the filter-based tokenizer is more accurate than pooling", "filter", "pooling",
-                            "paper, VT-R18: 72.0 vs 70.6")
+                            "the filter-based tokenizer (then recurrent, the paper's default) is more accurate than "
+                            "pooling", "recurrent", "pooling", "paper, VT-R18: 72.0 vs 70.6")
 
 
 def recurrent_beats_filter(summary: pd.DataFrame) -> Finding:
-    """Paper, Table 4: the recurrent tokenizer beats filter-based tokenizers everywhere (the report ran 30 epochs)."""
+    """Paper, Table 4: filter then recurrent tokenizers beat filter-based tokenizers everywhere (the report ran
+    30 epochs)."""
     return _one_beats_other(summary, "recurrent_beats_filter", "paper, Table 4; report left it at 30 epochs",
                             "the recurrent tokenizer is more accurate than filter-based ones alone", "recurrent",
-                            "filter", "paper, VT-R18: 72.0 vs 71.4")
+                            "filter", "paper, VT-R18: 72.0 with, 71.4 without")
 
 
 def upscaling_helps(summary: pd.DataFrame) -> Finding:
@@ -154,31 +240,34 @@ def upscaling_helps(summary: pd.DataFrame) -> Finding:
     if res.resolution.nunique() < 2:
         return _missing(key, source, claim, "two resolutions")
     low, high = res.resolution.min(), res.resolution.max()
-    parts, holds = [], True
+    parts, pairs = [], []
     for model, rows in res.groupby("model", sort=False):
         lo, hi = rows[rows.resolution == low], rows[rows.resolution == high]
         if lo.empty or hi.empty:
             continue
         lo, hi = lo.iloc[0], hi.iloc[0]
-        holds &= _ahead(hi, lo)
+        pairs.append((hi, lo))
         parts.append(f"{model}: {_pct(lo.eval_acc)} at {low} vs {_pct(hi.eval_acc)} at {high} "
                      f"(train/test gap {_pct(lo.gap)} vs {_pct(hi.gap)})")
+    verdict, d = _judge(summary, pairs, stats.verdict_better)
     resnet = res[res.model.str.match(r"^resnet\d+$")]
     overfits = len(resnet) and (resnet[resnet.resolution == low].gap.max() > resnet[resnet.resolution == high].gap.max())
-    return Finding(key, source, claim, REPRODUCED if holds and overfits else NOT_REPRODUCED, "; ".join(parts) + ".")
+    if verdict == REPRODUCED and not overfits:
+        verdict = NOT_REPRODUCED
+    return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".")
 
 
 def tokens_level(summary: pd.DataFrame) -> Finding:
-    """Report, exp. 2, and paper, Table 6: 32 tokens are no better than 16."""
+    """Report, exp. 2, and paper, Table 6: 32 tokens are no better than 16 (level within ``LEVEL_TOLERANCE``)."""
     key, source = "tokens_level", "earlier report, exp. 2; paper, Table 6"
-    claim = "16 and 32 tokens give about the same accuracy"
+    claim = f"16 and 32 tokens give about the same accuracy (within {100 * LEVEL_TOLERANCE:.0f} point)"
     rows = summary[summary.label.str.startswith("tokens=")].sort_values("label")
     if len(rows) < 2:
         return _missing(key, source, claim, "two token counts")
     a, b = rows.iloc[0], rows.iloc[1]
-    return Finding(key, source, claim, REPRODUCED if _level(a, b) else NOT_REPRODUCED,
-                   f"{a.label} {_pct(a.eval_acc)} vs {b.label} {_pct(b.eval_acc)} (level within 1 point; "
-                   "paper, VT-R18: 72.0 with 16, 71.7 with 32).")
+    verdict, d = _judge(summary, [(b, a)], lambda d: stats.verdict_level(d, LEVEL_TOLERANCE))
+    return _compared(key, source, claim, verdict, d, f"{a.label} {_pct(a.eval_acc)} vs {b.label} {_pct(b.eval_acc)} "
+                     "(paper, VT-R18: 72.0 with 16, 71.7 with 32).")
 
 
 def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
@@ -190,23 +279,31 @@ def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
         return _missing(key, source, claim, "two token widths")
     widths = rows.assign(width=rows.label.str.split("=").str[1].astype(int)).sort_values("width")
     narrow, wide = widths.iloc[0], widths.iloc[-1]
-    return Finding(key, source, claim, REPRODUCED if _ahead(narrow, wide) else NOT_REPRODUCED,
-                   f"{narrow.label} {_pct(narrow.eval_acc)} vs {wide.label} {_pct(wide.eval_acc)}.")
+    verdict, d = _judge(summary, [(narrow, wide)], stats.verdict_better)
+    return _compared(key, source, claim, verdict, d, f"{narrow.label} {_pct(narrow.eval_acc)} vs {wide.label} "
+                     f"{_pct(wide.eval_acc)}.")
 
 
 def attention_on_objects(summary: pd.DataFrame) -> Finding:
-    """Paper, Sec. 3 and Fig. 5: the tokenizer's spatial attention concentrates on semantic regions (objects)."""
-    key, source = "attention_on_objects", "paper, Sec. 3.1 / Fig. 5"
+    """Paper, Sec. 6 and Fig. 6: the tokenizer's spatial attention concentrates on semantic regions (objects); on
+    LIP it puts 28.3% more attention on foreground than on background pixels (a ratio of attention densities,
+    where ours is the attention mass on the object against the object's share of the image)."""
+    key, source = "attention_on_objects", "paper, Sec. 6 / Fig. 6"
     claim = "trained tokens attend to the object more than its share of the image"
     trained, untrained = _row(summary, "trained"), _row(summary, "untrained")
     if trained is None or untrained is None:
         return _missing(key, source, claim, "trained and untrained attention")
     holds = trained.object_attention > trained.object_area and trained.object_attention > untrained.object_attention
-    return Finding(key, source, claim, REPRODUCED if holds else NOT_REPRODUCED,
+    seeds = int(trained.get("seeds", 1) or 1)
+    # No interval yet: a verdict needs real data and the seeds the accuracy claims need.
+    verdict = (SMOKE if _synthetic(summary) else INCONCLUSIVE if seeds < stats.MIN_SEEDS else
+               REPRODUCED if holds else NOT_REPRODUCED)
+    return Finding(key, source, claim, verdict,
                    f"attention on the object: trained {_pct(trained.object_attention)}, untrained "
                    f"{_pct(untrained.object_attention)}, against the object's {_pct(trained.object_area)} of the image "
                    f"(lift {trained.object_attention / trained.object_area:.2f}x trained, "
-                   f"{untrained.object_attention / untrained.object_area:.2f}x untrained).")
+                   f"{untrained.object_attention / untrained.object_area:.2f}x untrained; paper, LIP: 28.3% more "
+                   "attention on foreground than on background pixels).")
 
 
 def vt_cheaper(flops: pd.DataFrame) -> Finding:

@@ -25,14 +25,16 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
 import pandas as pd
 import yaml
 
+from vt import checkpoint
 from vt.config import TrainConfig
 from vt.data import Dataset, load
 from vt.errors import ConfigError
 from vt.flops import count
-from vt.models import arguments, create
+from vt.models import TOKENIZERS, arguments, create
 from vt.paths import ROOT, project_path
 from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, environment, train
 
@@ -42,6 +44,7 @@ PROFILES_DIR = ROOT / "profiles"
 RECIPE = tuple(f.name for f in fields(TrainConfig) if f.name not in {
     "model", "model_kwargs", "seed", "checkpoint_dir", "resume", "stop_after"})
 RESULTS_ENV = "VT_RESULTS_DIR"
+EVAL_LABELS = "eval_labels.npy"  # beside summary.csv: the eval split's labels, in the order of the runs' predictions
 # The columns of ``summary.csv`` a training notebook shows (``finished``: the run reached its planned epochs).
 SUMMARY_COLUMNS = ["model", "resolution", "epochs", "finished", "eval_acc", "eval_acc_std", "train_acc", "gap",
                    "images_per_s", "mflops", "mparams"]
@@ -170,7 +173,30 @@ def parameters(notebook: str, namespace: dict) -> Parameters:
         for model in _as_list(values.get(name)):
             if isinstance(model, str):
                 arguments(model)  # raises for an unknown model name
+    _check_elements(values)
     return checked
+
+
+# List parameters and what each element must be, checked before the first run trains.
+ELEMENTS = {
+    "tokenizers": (lambda v: v in TOKENIZERS, f"one of {', '.join(TOKENIZERS)}"),
+    "resolutions": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 16, "an integer >= 16"),
+    "token_counts": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
+    "token_channels": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
+    "seeds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
+}
+
+
+NOT_EMPTY = ("tokenizers", "seeds")  # an empty sweep of 03_resolution (resolutions, ...) leaves that study out
+
+
+def _check_elements(values: dict) -> None:
+    for name, (ok, what) in ELEMENTS.items():
+        bad = [v for v in _as_list(values.get(name)) if not ok(v)]
+        if bad:
+            raise ConfigError(f"parameter {name}: {bad[0]!r} is not {what}")
+        if name in NOT_EMPTY and name in values and not values[name]:
+            raise ConfigError(f"parameter {name} is empty")
 
 
 def _injected(namespace: dict) -> set[str]:
@@ -239,7 +265,7 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
 
     With ``time_limit_min`` set, training stops (checkpointed) before an epoch that would end past the notebook's
     budget and later runs are not started; ``finished`` in the summary says which runs reached their epochs, and
-    running the notebook again continues from the checkpoints (what a GPU lent 10 minutes a call needs).
+    running the notebook again continues from the checkpoints (what a GPU session of a few minutes at a time needs).
     """
     histories, done = [], {}
     for run in runs:
@@ -248,14 +274,19 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
             same = json.dumps({**config.identity(), "model_kwargs": _kwargs(run.model, run.kwargs, data.num_classes,
                                                                                 config.resolution)}, sort_keys=True)
             if same not in done:  # runs with identical settings (a default shared by two sweeps) train once
-                done[same] = _train_within_budget(P, config, data)
-            if done[same] is not None:
-                histories.append(done[same].assign(label=run.label, model=run.model, seed=seed,
-                                                   resolution=config.resolution, planned_epochs=config.epochs))
+                done[same] = (_train_within_budget(P, config, data),
+                              Path(config.checkpoint_dir).name if config.checkpoint_dir else None)
+            trained, key = done[same]
+            if trained is not None:
+                histories.append(trained.assign(label=run.label, model=run.model, seed=seed, run_key=key,
+                                                resolution=config.resolution, planned_epochs=config.epochs))
     history = pd.concat(histories, ignore_index=True)
+    if P.values.get("checkpoint_root"):  # the runs' predictions land in runs/: the labels to score them
+        checkpoint.save_array(P.out_dir / EVAL_LABELS, data.eval.labels.numpy().astype(np.int16))
     summary = summarize(history, P, data, runs)
     history.to_csv(P.out_dir / "histories.csv", index=False)
     summary.to_csv(P.out_dir / "summary.csv", index=False)
+    summary.attrs["folder"] = str(P.out_dir)  # where vt.findings finds runs/ and the labels
     P.save()
     return history, summary
 
@@ -311,8 +342,10 @@ def landed_run(P: Parameters, config: TrainConfig) -> pd.DataFrame | None:
 
 
 def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Run]) -> pd.DataFrame:
-    """One row per run: final accuracies over seeds, the overfitting gap, speed (median training images/s over
-    every epoch, so that one disturbed epoch does not move it) and cost."""
+    """One row per run: final accuracies over seeds (mean, sample std), the overfitting gap, speed (median training
+    images/s over every epoch, so that one disturbed epoch does not move it, and its 2.5-97.5 percentiles over the
+    epochs after the first, which holds compilation and warm-up) and cost; ``eval_size`` and ``run_keys`` (the
+    landed runs' folders under ``runs/``) for ``vt.findings``' intervals."""
     last = history.sort_values("epoch").groupby(["label", "seed"]).tail(1)
     last = last.assign(gap=last.train_acc - last.eval_acc)
     rows = []
@@ -328,15 +361,24 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
             "resolution": resolution, "seeds": len(of_run), "epochs": int(of_run.epoch.max()),
             "planned_epochs": int(of_run.planned_epochs.max()),
             "finished": bool((of_run.epoch == of_run.planned_epochs).all()) and len(of_run) == len(P.seeds),
-            "eval_acc": of_run.eval_acc.mean(), "eval_acc_std": of_run.eval_acc.std(ddof=0),
+            "eval_acc": of_run.eval_acc.mean(), "eval_acc_std": of_run.eval_acc.std(ddof=1),
+            "eval_size": len(data.eval), "run_keys": json.dumps(sorted(set(of_run.get("run_key", pd.Series(dtype=str)).dropna()))),
             "best_eval_acc": history[history.label == run.label].eval_acc.max(), "train_acc": of_run.train_acc.mean(),
             "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
             "images_per_s": history[history.label == run.label].images_per_s.median(),
+            **_speed_spread(history[(history.label == run.label) & (history.epoch > 1)].images_per_s),
             "shared_by": int(history[history.label == run.label].get("shared_by", pd.Series([1])).fillna(1).max()),
             "mflops": cost.flops / 1e6, "mparams": cost.params / 1e6, "dataset": data.name,
             "profile": P.values.get("profile", "smoke"),
         })
     return pd.DataFrame(rows)
+
+
+def _speed_spread(speeds: pd.Series) -> dict:
+    """2.5 and 97.5 percentiles of per-epoch images/s; NaN with fewer than 3 epochs to take them from."""
+    if len(speeds) < 3:
+        return {"images_per_s_low": float("nan"), "images_per_s_high": float("nan")}
+    return {"images_per_s_low": speeds.quantile(0.025), "images_per_s_high": speeds.quantile(0.975)}
 
 
 def _kwargs(model: str, kwargs: dict, num_classes: int, resolution: int) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vt.findings import CHECKS, NOT_RUN
+from vt.findings import CHECKS, NOT_RUN, Finding
 from vt.notebooks import results_root
 from vt.paths import ROOT
 
@@ -29,7 +29,11 @@ REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, 3
 
 def _table(folder: Path, notebook: str) -> pd.DataFrame | None:
     path = folder / notebook / ("flops.csv" if notebook == "04_flops" else "summary.csv")
-    return pd.read_csv(path) if path.exists() else None
+    if not path.exists():
+        return None
+    table = pd.read_csv(path)
+    table.attrs["folder"] = str(path.parent)  # where vt.findings finds the runs' predictions
+    return table
 
 
 def profiles(results_dir: str | Path = "results") -> list[str]:
@@ -82,11 +86,13 @@ def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
 
 def markdown(results_dir: str | Path = "results") -> str:
     """The README's results section: the verdict per claim, then the accuracy of every run on real data."""
-    lines = ["| claim | source | verdict | evidence from | numbers |", "|---|---|---|---|---|"]
+    lines = ["| claim | source | verdict | difference [95% CI], seeds | evidence from | numbers |",
+             "|---|---|---|---|---|---|"]
     for row in headline(verdicts(results_dir)).itertuples():
-        where = f"{REAL_DATA.get(row.profile, row.profile)} (`{row.notebook}`)" if row.profile else "—"
-        verdict = row.verdict + (" (smoke only)" if row.profile == "smoke" else "")
-        lines.append(f"| {row.claim} | {row.source} | {verdict} | {where} | {row.evidence} |")
+        data = "counted" if row.notebook == "04_flops" else REAL_DATA.get(row.profile, row.profile)
+        where = f"{data} (`{row.notebook}`)" if row.profile else "—"
+        statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
+        lines.append(f"| {row.claim} | {row.source} | {row.verdict} | {statistic} | {where} | {row.evidence} |")
     runs = accuracies(results_dir)
     real = runs[runs.profile != "smoke"] if len(runs) else runs
     lines += ["", "| data (profile) | notebook | run | epochs | test top-1 | train − test | MFLOPs | M params | images/s |",
