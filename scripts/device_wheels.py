@@ -1,11 +1,12 @@
-"""Fetch, here, the wheels that a lent GPU machine lacks for running the notebooks, into ``.whl/``.
+"""Fetch, here, the wheels that a GPU machine without a package index lacks for running the notebooks, into ``.whl/``.
 
-The GPU machine (the workplace's ``device`` tool) has Python 3.12 with torch, numpy, pandas, matplotlib and
-more, but no papermill, Jupyter kernel or fvcore, and no registry to install them from. This script takes the
+Written for a time-limited GPU machine (a spot instance, a locked-down cluster node) whose image has Python 3.12
+with torch, numpy, pandas, matplotlib and more, but no papermill, Jupyter kernel or fvcore, and no package index
+to install them from. This script takes the
 closure of what those need, as installed in this checkout's environment (so the versions are the pinned
 ones), drops what the device image already holds, and downloads the rest as CPython 3.12 manylinux wheels;
 pure-Python packages published only as source (fvcore, iopath, ...) are built into wheels here.
-``scripts/device_run.sh`` installs them there. Run with the environment's Python:
+``scripts/gpu_setup.sh`` installs them there. Run with the environment's Python:
 
     .venv/bin/python scripts/device_wheels.py
 """
@@ -21,12 +22,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WANTED = ["papermill", "ipykernel", "fvcore"]
-# Already in the device image (its package list, /work/.library/device/KINDS.md, read 2026-11-17); kept out so
-# that the image's own builds (numpy under torch, say) are the ones imported there.
+# Already in that GPU image (its package list, read 2026-11-17);
+# kept out so that the image's own builds (numpy under torch, say) are the ones imported there.
 ON_DEVICE = {
     "aiohttp", "aiosignal", "attrs", "certifi", "charset-normalizer", "click", "cloudpickle", "contourpy", "cycler", "filelock",
     "fonttools", "fsspec", "idna", "jinja2", "kiwisolver", "markupsafe", "matplotlib", "numpy", "packaging",
-    "pandas", "pillow", "platformdirs", "portalocker", "psutil", "pygments", "pyparsing", "python-dateutil",
+    "pandas", "pillow", "portalocker", "psutil", "pygments", "pyparsing", "python-dateutil",
     "pytz", "pyyaml", "requests", "rich", "setuptools", "six", "tabulate", "torch", "torchvision", "tqdm",
     "typing-extensions", "tzdata", "urllib3", "wheel", "pytest", "pluggy", "iniconfig",
 }
