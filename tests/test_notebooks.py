@@ -1,5 +1,6 @@
 """vt.notebooks and run_all.sh: parameters checked as papermill passes them, profiles, results in their place."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,24 @@ def test_run_all_refuses_a_bad_profile_or_notebook_at_once():
     for args, message in ((["--profile", "nope"], "no profile 'nope'"), (["99_nothing"], "no notebook")):
         result = subprocess.run([str(ROOT / "run_all.sh"), *args], capture_output=True, text=True, timeout=30)
         assert result.returncode == 2 and message in result.stderr
+
+
+def test_a_failed_run_leaves_the_last_executed_notebook_in_place(tmp_path):
+    """run_all.sh writes the executed notebook under a hidden name and moves it in place only when it ends."""
+    name = "test-partial-run"
+    profile, results = ROOT / "profiles" / f"{name}.yaml", ROOT / "results" / name
+    profile.write_text(f"profile: {name}\ndataset: cifar10\n")
+    results.mkdir()
+    (results / "01_baseline.ipynb").write_text("the last finished run")
+    empty = {"VT_DATA_DIR": str(tmp_path), "VT_SHARED_DATASETS": str(tmp_path), "VT_RESULTS_DIR": str(tmp_path)}
+    try:
+        run = subprocess.run([str(ROOT / "run_all.sh"), "--profile", name, "01_baseline"], capture_output=True,
+                             text=True, timeout=300, env={**os.environ, **empty})
+        assert run.returncode != 0 and "CIFAR-10 not found" in run.stdout + run.stderr
+        assert (results / "01_baseline.ipynb").read_text() == "the last finished run"
+    finally:
+        profile.unlink()
+        shutil.rmtree(results)
 
 
 def test_parameters_reads_what_papermill_injected():
@@ -167,3 +186,20 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     P = notebooks.parameters("01_baseline", {**values, "lr": 0.01})  # another recipe: trained anew
     notebooks.run_models(P, runs, P.load_data())
     assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
+
+
+def test_two_sweeps_that_name_the_same_model_train_it_once(tmp_path, monkeypatch):
+    """tokens=16 and channels=128 are both VT-ResNet-20's defaults: one model, trained once, shown under both labels."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
+              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+    P = notebooks.parameters("03_resolution", dict(values))
+    runs = [notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16}),
+            notebooks.Run("channels=128", "vt_resnet20", {"token_channels": 128}),
+            notebooks.Run("tokens=32", "vt_resnet20", {"tokens": 32})]
+    _, summary = notebooks.run_models(P, runs, P.load_data())
+    trained = sorted(p.name for p in (tmp_path / "checkpoints" / "smoke" / "03_resolution").iterdir())
+    assert trained == ["tokens=16-seed0", "tokens=32-seed0"]
+    by_label = summary.set_index("label")
+    assert by_label.eval_acc["tokens=16"] == by_label.eval_acc["channels=128"]
+    assert by_label.run_keys["channels=128"] == '["tokens=16-seed0"]'

@@ -271,9 +271,9 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
     for run in runs:
         for seed in P.seeds:
             config = P.config(run, seed)
-            same = json.dumps({**config.identity(), "model_kwargs": _kwargs(run.model, run.kwargs, data.num_classes,
-                                                                                config.resolution)}, sort_keys=True)
-            if same not in done:  # runs with identical settings (a default shared by two sweeps) train once
+            built = {**arguments(run.model), **_kwargs(run.model, run.kwargs, data.num_classes, config.resolution)}
+            same = json.dumps({**config.identity(), "model_kwargs": built}, sort_keys=True, default=str)
+            if same not in done:  # runs that build the same model (a default shared by two sweeps) train once
                 done[same] = (_train_within_budget(P, config, data),
                               Path(config.checkpoint_dir).name if config.checkpoint_dir else None)
             trained, key = done[same]
