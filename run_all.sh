@@ -46,8 +46,12 @@ start=$SECONDS
 for i in "${!notebooks[@]}"; do
     nb="${notebooks[$i]}"
     echo "==> [$((i + 1))/${#notebooks[@]}] $nb -> $out/$(basename "$nb")  ($((SECONDS - start)) s so far)"
-    "$VT_PY" -m papermill "$nb" "$out/$(basename "$nb")" -f "$params" \
+    # Written beside the result under a hidden name while it runs, moved in place when it ends: a long run in
+    # progress, or one that failed, never replaces the executed notebook of the last finished run.
+    partial="$out/.partial-$(basename "$nb")"
+    "$VT_PY" -m papermill "$nb" "$partial" -f "$params" \
         --kernel vt --cwd notebooks --log-level WARNING --progress-bar
+    mv "$partial" "$out/$(basename "$nb")"
 done
 echo "==> done in $((SECONDS - start)) s: executed notebooks in $out/, tables and figures in $out/<notebook>/"
 if [[ " ${notebooks[*]} " == *"/00_"* ]]; then
