@@ -174,3 +174,14 @@ def test_speed_of_runs_that_shared_a_device_decides_nothing():
     finding = findings.vt_slower(shared)
     assert finding.verdict == findings.NOT_RUN and "4 at a time" in finding.evidence
     assert "4 runs sharing" in report._speed(next(shared.itertuples()))
+
+
+def test_a_profile_the_report_does_not_list_still_outranks_the_smoke_run(tmp_path):
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.90},
+            {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}]
+    for profile, table in (("my-gpu-run", summary(rows)), ("smoke", summary(rows).assign(dataset="synthetic"))):
+        (tmp_path / profile / "01_baseline").mkdir(parents=True)
+        table.to_csv(tmp_path / profile / "01_baseline" / "summary.csv", index=False)
+    head = report.headline(report.verdicts(tmp_path)).set_index("key")
+    assert head.loc["vit_beats_resnets", "profile"] == "my-gpu-run"
+    assert head.loc["vit_beats_resnets", "verdict"] == findings.NOT_REPRODUCED

@@ -69,3 +69,11 @@ def test_each_executed_notebook_prints_the_findings_the_report_gives():
             assert printed == ["\n\n".join(check(table).markdown() for check in checks)], f"{profile}/{notebook}"
             compared += 1
     assert compared >= 5  # the smoke run's notebooks at least
+
+
+def test_report_md_and_verdicts_csv_match_the_report():
+    assert (ROOT / "results" / "report.md").read_text().strip() == report.markdown(ROOT / "results").strip()
+    saved = pd.read_csv(ROOT / "results" / "verdicts.csv")
+    assert {"seeds", "difference", "ci_low", "ci_high"} <= set(saved.columns)
+    expected = report.verdicts(ROOT / "results")
+    assert list(saved.key) == list(expected.key) and list(saved.verdict) == list(expected.verdict)
