@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 studies=(
-    "cifar10-cpu 01_baseline"  # ResNet-20, ViTResNet, VT-ResNet-20: 40 epochs, 3 seeds
+    "cifar10-cpu 01_baseline"              # ResNet-20, ViTResNet, VT-ResNet-20: 40 epochs, seeds 1-2 (about 5.5 h)
+    "cifar10-cpu-tokenizers 02_tokenizers"  # Tables 3, 4 on VT-ResNet-20: 15 epochs, 3 seeds (about 3 h)
+    "cifar10-cpu-tokens 03_resolution"      # Table 6 and token widths: 15 epochs, 3 seeds (about 3.5 h)
 )
 for study in "${studies[@]}"; do
     read -r profile notebook <<< "$study"
