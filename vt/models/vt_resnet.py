@@ -1,7 +1,9 @@
 """VT-ResNet: a ResNet whose last stage is replaced by VT modules (Wu et al. 2020, section 4.1).
 
-Design choices where the paper's text leaves a width open, chosen so that FLOPs and parameters match
-Table 2 (``notebooks/04_flops.ipynb`` shows every figure beside the paper's):
+Design choices where the paper's text leaves a width open. These widths are free, and they were chosen while
+reading the totals of Table 2, so the FLOPs and parameters that ``notebooks/04_flops.ipynb`` sets beside the
+paper's agree partly by construction: the comparison shows that one choice fits Tables 2 and 6 together, not
+that the paper's numbers were confirmed independently.
 
 * The VT input is the output of the stage before the last (14x14x256 for ResNet-18/34, 14x14x1024 for
   ResNet-50/101 at 224x224); the VT modules keep that width ``C`` and that resolution.
@@ -12,10 +14,9 @@ Table 2 (``notebooks/04_flops.ipynb`` shows every figure beside the paper's):
 * Every module but the last projects its tokens back onto the feature map: the last module's tokens go to
   the head, so a projected map would be unused.
 * Head: average pool over tokens, a LayerNorm, then a fully-connected layer. The LayerNorm is ours: the VT
-  equations have no normalization, and without one the un-normalized tokens reach the classifier with
-  gradients several times larger than a ResNet's at initialization and SGD at the usual learning rates diverges
-  (``tests/test_models.py``). It plays the part of the BatchNorm that ends a ResNet's last stage before its
-  pool, and adds ``2 D`` parameters.
+  equations put no normalization between the last tokens and the classifier. It plays the part of the BatchNorm
+  that ends a ResNet's last stage before its pool, and adds ``2 D`` parameters; no experiment here has
+  measured what training without it would do.
 * With ``projector=False`` (Table 7) every module tokenizes the same input feature map.
 """
 
