@@ -1,4 +1,4 @@
-"""How much of the tokenizer's spatial attention falls on the object (the paper's first claim, Sec. 3.1).
+"""How much of the tokenizer's spatial attention falls on the object (the paper's Fig. 6 and §6).
 
 The filter-based tokenizer (eq. 1) spreads each token over the feature map with ``A = softmax_HW(X W_A)``, so
 each token's attention sums to 1 over the pixels. The share of that mass on the object's pixels, set against
