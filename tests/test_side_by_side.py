@@ -1,6 +1,7 @@
 """vt.side_by_side: the runs a notebook would train, epochs fitted to a budget, runs trained in parallel processes
 that the notebook then reads back."""
 
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -31,7 +32,7 @@ def test_a_notebook_without_a_run_list_is_refused():
         side_by_side.configs("04_flops", {})
 
 
-def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monkeypatch):
+def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     profile = tmp_path / "tiny.yaml"
     profile.write_text(yaml.safe_dump({
@@ -51,9 +52,27 @@ def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monke
     assert summary.finished.all() and list(summary.epochs) == [3, 3]
     assert {m: path.stat().st_mtime_ns for m, path in trained.items()} == stamps  # read back, not trained again
 
+    # More seeds later (another GPU session, its checkpoints gone): only the new runs train, to the landed epochs.
+    shutil.rmtree(tmp_path / "checkpoints")
+    assert side_by_side.main(["01_baseline", "--profile", str(profile), "--minutes", "10", "-p", "lr", "0.02",
+                              "-p", "seeds", "[0, 1]", "--write-profile", str(fitted)]) == 0
+    out = capsys.readouterr().out
+    assert "2 runs side by side (2 landed before)" in out and "-> 3 epochs" in out
+    assert sorted(p.name for p in (tmp_path / "checkpoints" / "tiny" / "01_baseline").iterdir()) == [
+        "resnet20-seed1", "vt_resnet20-seed1"]
+
 
 def test_a_run_that_fails_in_its_process_fails_the_whole_with_its_name():
     good = TrainConfig(model="resnet20", epochs=1, train_size=64, eval_size=32, batch_size=32, progress=False)
     bad = replace(good, model="vt_resnet20", model_kwargs={"no_such_argument": 1})
     with pytest.raises(RuntimeError, match=r"vt_resnet20 \(no checkpoint\): .*no_such_argument"):
         side_by_side.side_by_side([good, bad])
+
+
+def test_seeds_that_would_not_finish_are_left_for_later():
+    runs = [TrainConfig(model=m, seed=s) for s in (1, 2) for m in ("resnet18", "vt_resnet18")]
+    kept, epoch = side_by_side.fewer_seeds(runs, epoch_seconds=12.0, needed=360.0, left=200.0)
+    assert [c.seed for c in kept] == [1, 1] and epoch == pytest.approx(6.0)
+    assert side_by_side.fewer_seeds(runs, 12.0, 360.0, 400.0) == (runs, 12.0)
+    with pytest.raises(ConfigError, match="give more time"):
+        side_by_side.fewer_seeds(runs, 12.0, 360.0, 100.0)

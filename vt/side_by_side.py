@@ -6,6 +6,8 @@ processes they share it and finish together in a fraction of the time. This fits
 number of epochs is then the profile's, or fewer where that would not finish inside the budget; then every run
 trains to that many epochs in its own process, checkpointed as the notebook would. Executing the notebook
 afterwards with the chosen epochs (``--write-profile``) reads the finished runs back instead of training them.
+Runs already landed in the results (``results/<profile>/<notebook>/runs/``) are not trained again: more seeds of a
+profile train alone, to the epochs of the landed ones.
 
 The images/s the runs record are measured while they share the GPU (their history's ``shared_by`` column says
 with how many): the speed of models is compared with ``vt.bench``, not with these.
@@ -27,7 +29,7 @@ import yaml
 
 from vt.config import TrainConfig
 from vt.errors import ConfigError
-from vt.notebooks import Parameters, Run, load_profile, parameters
+from vt.notebooks import Parameters, Run, landed_run, load_profile, parameters
 
 # Share of the time left after the probe that the epochs may fill (start-up of the runs, a slower epoch).
 SAFETY = 0.85
@@ -41,6 +43,33 @@ def configs(notebook: str, values: dict) -> list[TrainConfig]:
         raise ConfigError(f"cannot list the runs of {notebook}; known: {', '.join(NOTEBOOK_RUNS)}")
     P: Parameters = parameters(notebook, values)
     return [P.config(run, seed) for run in NOTEBOOK_RUNS[notebook](P) for seed in P.seeds]
+
+
+def pending(notebook: str, values: dict) -> tuple[list[TrainConfig], int]:
+    """The configs of ``notebook`` not yet landed in its results (``vt.notebooks.landed_run``), and how many are."""
+    P = parameters(notebook, values)
+    every = configs(notebook, values)
+    todo = [c for c in every if landed_run(P, c) is None]
+    return todo, len(every) - len(todo)
+
+
+def fewer_seeds(runs: list[TrainConfig], epoch_seconds: float, needed: float, left: float
+                ) -> tuple[list[TrainConfig], float]:
+    """``runs`` without their highest seeds until the rest fits in ``left`` seconds, taking the epoch time to scale
+    with the number of runs sharing the device (``needed``: the seconds all of ``runs`` would take), and the epoch
+    time then expected.
+
+    Raises:
+        ConfigError: when not even the runs of one seed fit.
+    """
+    kept = list(runs)
+    while needed * len(kept) / len(runs) > left:
+        highest = max(c.seed for c in kept)
+        if all(c.seed == highest for c in kept):
+            raise ConfigError(f"{len(kept)} runs need about {needed * len(kept) / len(runs):.0f} s, {left:.0f} s are "
+                              "left: give more time")
+        kept = [c for c in kept if c.seed != highest]
+    return kept, epoch_seconds * len(kept) / len(runs)
 
 
 def fitting_epochs(epoch_seconds: float, budget_seconds: float, planned: int, warmup_epochs: float) -> int:
@@ -120,19 +149,31 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         values = {**load_profile(args.profile), **{name: yaml.safe_load(value) for name, value in args.parameter}}
-        runs = configs(args.notebook, {**values, "progress": False})
+        values["progress"] = False
+        runs, landed = pending(args.notebook, values)
+        planned = parameters(args.notebook, values).epochs
+        if not runs:
+            print(f"all {landed} runs have landed in the results: nothing to train", flush=True)
+            args.write_profile.write_text(yaml.safe_dump(values, sort_keys=False))
+            return 0
         epoch_seconds = probe(runs)
         left = SAFETY * (60 * args.minutes - (time.monotonic() - started))
-        epochs = fitting_epochs(epoch_seconds, left, values.get("epochs", runs[0].epochs), runs[0].warmup_epochs)
+        if landed:  # the new runs join landed ones: the same epochs, or they would be another recipe
+            kept, epoch_seconds = fewer_seeds(runs, epoch_seconds, planned * epoch_seconds, left)
+            dropped = {c.seed for c in runs} - {c.seed for c in kept}
+            values["seeds"] = [seed for seed in values.get("seeds", [0]) if seed not in dropped]  # for the notebook
+            runs, epochs = kept, planned
+        else:
+            epochs = fitting_epochs(epoch_seconds, left, planned, runs[0].warmup_epochs)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{len(runs)} runs side by side: an epoch {epoch_seconds:.1f} s, {left:.0f} s left -> {epochs} epochs",
-          flush=True)
+    print(f"{len(runs)} runs side by side ({landed} landed before): an epoch {epoch_seconds:.1f} s, {left:.0f} s left "
+          f"-> {epochs} epochs", flush=True)
     values = {**values, "epochs": epochs}
     args.write_profile.write_text(yaml.safe_dump(values, sort_keys=False))
     left_min = (60 * args.minutes - (time.monotonic() - started)) / 60
-    runs = [replace(c, epochs=epochs, time_limit_min=left_min) for c in configs(args.notebook, {**values, "progress": False})]
+    runs = [replace(c, epochs=epochs, time_limit_min=left_min) for c in runs]
     for where, row in side_by_side(runs):
         print(f"{Path(where).name}: {int(row.get('epoch', 0))}/{epochs} epochs, eval_acc {row.get('eval_acc', float('nan')):.4f}",
               flush=True)
