@@ -28,6 +28,24 @@ def test_every_model_outputs_logits(name, size):
     assert torch.isfinite(out).all()
 
 
+@pytest.mark.parametrize("name", M.names())
+def test_every_parameter_of_every_model_receives_a_gradient(name):
+    """A part left out of the graph (a tokenizer whose output is dropped, an unused projector) would train nothing."""
+    model = M.create(name, **_kwargs_for(name, 32)).train()
+    model(torch.randn(2, 3, 32, 32)).logsumexp(1).sum().backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing, f"{name}: no gradient for {missing[:5]}"
+
+
+@pytest.mark.parametrize("name", M.names())
+def test_every_model_runs_at_any_batch_size(name):
+    """One image (a last, short batch in eval) and an odd batch, as the loader may give."""
+    model = M.create(name, **_kwargs_for(name, 32)).eval()
+    with torch.no_grad():
+        for batch in (1, 3):
+            assert model(torch.randn(batch, 3, 32, 32)).shape == (batch, 7)
+
+
 def test_names_list_every_family():
     expected = {f"{p}resnet{d}" for p in ("", "vt_") for d in (18, 34, 50, 101)}
     expected |= {"resnet20", "vt_resnet20", "vit_resnet_cifar"}
