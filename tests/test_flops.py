@@ -106,3 +106,22 @@ def test_model_training_mode_is_restored():
 def test_bad_input_size_is_refused():
     with pytest.raises(ValueError, match="input_size must be"):
         vt.flops.count(M.create("resnet20"), (32, 32))
+
+
+def test_eq5_as_written_computes_the_same_and_costs_what_the_paper_counts():
+    """The literal order takes X W_Q per pixel and its logits D/2 wide; ours takes W_Q per token and logits C wide.
+    VT-R18 has one projector (its last module projects nothing) on 14x14x256 with D/2 = 512 and 16 tokens."""
+    from vt.models.projector import set_order
+
+    model = M.create("vt_resnet18").eval()
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        ours = model(x)
+        literal = set_order(model, "literal")(x)
+    torch.testing.assert_close(literal, ours, rtol=1e-4, atol=1e-4)
+    hw, c, dk, tokens = 14 * 14, 256, 512, 16
+    expected = hw * c * dk + hw * tokens * dk - (tokens * dk * c + hw * tokens * c)
+    more = vt.flops.count(model, (3, 224, 224)).flops - vt.flops.count(set_order(model, "associative"), (3, 224, 224)).flops
+    assert more == expected
+    with pytest.raises(ValueError, match="unknown projector order"):
+        set_order(model, "backwards")

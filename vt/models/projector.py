@@ -21,7 +21,11 @@ class Projector(nn.Module):
     The logits are computed in the cheaper associative order
     ``(X W_Q)(T W_K)^T = X (T W_K W_Q^T)^T``: the product with ``W_Q`` is taken once per token (``L`` rows)
     rather than once per pixel (``HW`` rows). Same function, ``HW/L`` times fewer products for that term.
+    ``order = "literal"`` (an attribute, see ``set_order``) computes eq. 5 as written, which is how the paper
+    counts its FLOPs.
     """
+
+    order: str = "associative"
 
     def __init__(self, channels: int, token_channels: int, key_channels: int | None = None) -> None:
         super().__init__()
@@ -34,6 +38,22 @@ class Projector(nn.Module):
     def forward(self, x: Tensor, tokens: Tensor) -> Tensor:
         b, c, h, w = x.shape
         pixels = _pixels(x)  # (B, HW, C)
-        keys = self.key(tokens) @ self.query.weight  # T W_K W_Q^T: (B, L, C)
-        update, _ = attend(pixels, keys, self.value(tokens), scale=self.scale)  # (B, HW, C)
+        if self.order == "literal":
+            queries, keys = self.query(pixels), self.key(tokens)  # X W_Q: (B, HW, D/2); T W_K: (B, L, D/2)
+        else:
+            queries, keys = pixels, self.key(tokens) @ self.query.weight  # X; T W_K W_Q^T: (B, L, C)
+        update, _ = attend(queries, keys, self.value(tokens), scale=self.scale)  # (B, HW, C)
         return x + update.transpose(1, 2).reshape(b, c, h, w)
+
+
+ORDERS = ("associative", "literal")
+
+
+def set_order(model: nn.Module, order: str) -> nn.Module:
+    """Make every ``Projector`` in ``model`` compute eq. 5 in ``order`` (the same function either way); returns it."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown projector order {order!r}; choose one of {', '.join(ORDERS)}")
+    for module in model.modules():
+        if isinstance(module, Projector):
+            module.order = order
+    return model
