@@ -1,5 +1,6 @@
 """vt.notebooks and run_all.sh: parameters checked as papermill passes them, profiles, results in their place."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -182,6 +183,12 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     again, _ = notebooks.run_models(P, runs, P.load_data())
     assert not (tmp_path / "checkpoints").exists()  # read back, not trained
     pd.testing.assert_frame_equal(again, first)
+
+    record = json.loads((landed / "config.json").read_text())
+    (landed / "config.json").write_text(json.dumps({**record, "data": "another data set"}))
+    notebooks.run_models(P, runs, P.load_data())  # the same recipe on other data: trained anew
+    assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
+    shutil.rmtree(tmp_path / "checkpoints")
 
     P = notebooks.parameters("01_baseline", {**values, "lr": 0.01})  # another recipe: trained anew
     notebooks.run_models(P, runs, P.load_data())

@@ -297,7 +297,7 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
 
     A run that finished earlier and landed in ``out_dir/runs/`` (see ``land_run``) is read back from there when
     its checkpoint is gone (another machine, a lost disk); every run trained here lands there when it ends."""
-    landed = landed_run(P, config)
+    landed = landed_run(P, config, data)
     if landed is not None and not (Path(config.checkpoint_dir) / CHECKPOINT).exists():
         return landed
     left = P.minutes_left()
@@ -326,17 +326,19 @@ def land_run(P: Parameters, config: TrainConfig) -> Path | None:
     return target
 
 
-def landed_run(P: Parameters, config: TrainConfig) -> pd.DataFrame | None:
-    """The history of this run as landed in ``out_dir/runs/`` if it finished there with the same recipe (its
-    ``config.json``'s identity equals ``config``'s), else ``None``."""
+def landed_run(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
+    """The history of this run as landed in ``out_dir/runs/`` if it finished there with the same recipe on the same
+    data (its ``config.json``'s identity equals ``config``'s, its data fingerprint ``data``'s, as a checkpoint is
+    checked: see ``Dataset.fingerprint``), else ``None``."""
     if not config.checkpoint_dir:
         return None
     folder = P.out_dir / "runs" / Path(config.checkpoint_dir).name
     if not (folder / "config.json").exists() or not (folder / HISTORY).exists():
         return None
-    recorded = TrainConfig(**json.loads((folder / "config.json").read_text())["config"])
+    record = json.loads((folder / "config.json").read_text())
     history = pd.read_csv(folder / HISTORY)
-    if recorded.identity() != config.identity() or history.epoch.max() != config.epochs:
+    if (TrainConfig(**record["config"]).identity() != config.identity() or record.get("data") != data.fingerprint()
+            or history.epoch.max() != config.epochs):
         return None
     return history
 
@@ -362,7 +364,7 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
             "planned_epochs": int(of_run.planned_epochs.max()),
             "finished": bool((of_run.epoch == of_run.planned_epochs).all()) and len(of_run) == len(P.seeds),
             "eval_acc": of_run.eval_acc.mean(), "eval_acc_std": of_run.eval_acc.std(ddof=1),
-            "eval_size": len(data.eval), "run_keys": json.dumps(sorted(set(of_run.get("run_key", pd.Series(dtype=str)).dropna()))),
+            "eval_size": len(data.eval), "run_keys": json.dumps(sorted(set(of_run.run_key.dropna()))),
             "best_eval_acc": history[history.label == run.label].eval_acc.max(), "train_acc": of_run.train_acc.mean(),
             "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
             "images_per_s": history[history.label == run.label].images_per_s.median(),

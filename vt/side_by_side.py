@@ -49,7 +49,8 @@ def pending(notebook: str, values: dict) -> tuple[list[TrainConfig], int]:
     """The configs of ``notebook`` not yet landed in its results (``vt.notebooks.landed_run``), and how many are."""
     P = parameters(notebook, values)
     every = configs(notebook, values)
-    todo = [c for c in every if landed_run(P, c) is None]
+    data = P.load_data()  # decoded once and cached: the runs' processes read the cache
+    todo = [c for c in every if landed_run(P, c, data) is None]
     return todo, len(every) - len(todo)
 
 

@@ -259,7 +259,7 @@ class _Run:
         if self.world == 1:  # ranks evaluate disjoint shares of the split: only a single process holds them all
             checkpoint.save_array(self.dir / PREDICTIONS, self.predictions)
         record = {"config": asdict(self.config), "model_kwargs": self.model_kwargs, "environment": environment(self.device),
-                  "world_size": self.world, "data_source": self.data.source}
+                  "world_size": self.world, "data_source": self.data.source, "data": self.identity["data"]}
         checkpoint.atomic_write(self.dir / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
 
     def _restore(self, state: dict) -> None:
