@@ -49,8 +49,7 @@ for i in "${!notebooks[@]}"; do
     # Written beside the result under a hidden name while it runs, moved in place when it ends: a long run in
     # progress, or one that failed, never replaces the executed notebook of the last finished run.
     partial="$out/.partial-$(basename "$nb")"
-    "$VT_PY" -m papermill "$nb" "$partial" -f "$params" \
-        --kernel vt --cwd notebooks --log-level WARNING --progress-bar
+    "$VT_PY" -m vt.execute "$nb" "$partial" -f "$params" --cwd notebooks
     mv "$partial" "$out/$(basename "$nb")"
 done
 echo "==> done in $((SECONDS - start)) s: executed notebooks in $out/, tables and figures in $out/<notebook>/"

@@ -22,8 +22,8 @@ for nb in "$@"; do
     left=$(( (deadline - SECONDS) / 60 ))
     if [ "$left" -lt 1 ]; then echo "==> no time left for $nb"; break; fi
     echo "==> $nb on $profile, $left min left"
-    "$VT_PY" -m papermill "notebooks/$nb.ipynb" "results/$profile/$nb.ipynb" -f /tmp/profile.yaml \
-        -p time_limit_min "$left" -k vt --cwd notebooks --log-level WARNING || echo "==> $nb failed"
+    "$VT_PY" -m vt.execute "notebooks/$nb.ipynb" "results/$profile/$nb.ipynb" -f /tmp/profile.yaml \
+        -p time_limit_min "$left" --cwd notebooks || echo "==> $nb failed"
 done
 tar czf "$out/results-$profile.tar.gz" "results/$profile"
 echo "==> results in $out/results-$profile.tar.gz"

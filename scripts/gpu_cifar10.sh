@@ -42,5 +42,5 @@ echo "==> training side by side, $left min"
 land
 
 echo "==> 01_baseline over the finished runs ($((deadline - SECONDS)) s left)"
-"$VT_PY" -m papermill notebooks/01_baseline.ipynb "results/$profile/01_baseline.ipynb" -f /tmp/profile-fitted.yaml \
-    -p time_limit_min 0.5 -k vt --cwd notebooks --log-level WARNING
+"$VT_PY" -m vt.execute notebooks/01_baseline.ipynb "results/$profile/01_baseline.ipynb" -f /tmp/profile-fitted.yaml \
+    -p time_limit_min 0.5 --cwd notebooks

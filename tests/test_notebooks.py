@@ -123,6 +123,15 @@ def test_a_parameter_of_another_notebook_is_left_unused():
     assert P.unused == ["epochs"] and "epochs" not in P.values
 
 
+def test_vt_execute_reports_a_failed_notebook_in_one_line(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"),
+                          str(tmp_path / "out.ipynb"), "-p", "epochz", "2", "--no-progress-bar"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert run.stderr.strip().splitlines()[-1].startswith("error: ") and "epochz" in run.stderr.splitlines()[-1]
+    assert "without encryption" not in run.stderr
+
+
 def test_papermill_with_an_unknown_parameter_fails_with_its_name(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError, match="unknown parameter.*epochz"):
         papermill.execute_notebook(str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(tmp_path / "out.ipynb"),
@@ -130,14 +139,16 @@ def test_papermill_with_an_unknown_parameter_fails_with_its_name(tmp_path):
                                    progress_bar=False)
 
 
-def test_papermill_runs_a_notebook_as_a_user_would(tmp_path, monkeypatch):
-    """The README's example: two tokenizers, two epochs, JSON list from the command line."""
+def test_a_notebook_runs_as_a_user_would(tmp_path, monkeypatch):
+    """The README's example: two tokenizers, two epochs, JSON list from the command line, no TCP warning."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     out = tmp_path / "out.ipynb"
-    subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(out),
-                    "-p", "epochs", "2", "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
-                    "-p", "eval_size", "128", "--kernel", "vt", "--cwd", str(ROOT / "notebooks"), "--log-level", "ERROR"],
-                   check=True, capture_output=True, timeout=600)
+    run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(out),
+                          "-p", "epochs", "2", "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
+                          "-p", "eval_size", "128", "--cwd", str(ROOT / "notebooks")],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "without encryption" not in run.stderr  # the kernel is reached over IPC, not TCP
     summary = (tmp_path / "results" / "smoke" / "02_tokenizers" / "summary.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in summary[1:]] == ["filter", "pooling"]
     assert (tmp_path / "results" / "smoke" / "02_tokenizers" / "curves.png").exists()

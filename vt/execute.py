@@ -1,0 +1,68 @@
+"""Run one notebook headless through papermill, its kernel reached over local IPC sockets rather than TCP.
+
+jupyter_client starts kernels on TCP ports by default, and ipykernel warns on every start that TCP without
+CurveZMQ keys is readable by anyone on the machine. Both ends run here, so the kernel manager's own setting
+``KernelManager.transport = "ipc"`` (Unix sockets under Jupyter's private runtime directory) is the fix: the
+warning goes because its cause does, and every other message of the kernel still reaches the terminal.
+papermill's command line cannot pass a kernel-manager setting, so the scripts call this module instead::
+
+    python -m vt.execute notebooks/01_baseline.ipynb results/smoke/01_baseline.ipynb -f params.yaml --cwd notebooks
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import papermill
+import yaml
+from traitlets.config import Config
+
+KERNEL = "vt"  # the kernel scripts/ensure_env.sh installs for the project's environment
+
+
+def kernel_config() -> Config:
+    """The kernel-manager settings every notebook run uses: local IPC transport."""
+    return Config({"KernelManager": {"transport": "ipc"}})
+
+
+def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = None,
+            progress_bar: bool = True, kernel: str = KERNEL) -> None:
+    """Execute ``notebook`` with ``parameters`` injected, writing the executed copy to ``output``.
+
+    Raises papermill's ``PapermillExecutionError`` when a cell fails (the executed copy keeps the traceback).
+    """
+    papermill.execute_notebook(
+        str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=None if cwd is None else str(cwd),
+        progress_bar=progress_bar, log_output=False, config=kernel_config(),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m vt.execute", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("-f", "--parameters-file", type=Path, help="YAML file of parameters to inject")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="one parameter, VALUE read as YAML; after -f, so it wins")
+    parser.add_argument("--cwd", type=Path, help="the kernel's working directory")
+    parser.add_argument("--kernel", default=KERNEL, help="kernel name (default: %(default)s)")
+    parser.add_argument("--no-progress-bar", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.notebook.is_file():
+        parser.error(f"no notebook {args.notebook}")
+    parameters = {}
+    if args.parameters_file is not None:
+        parameters = yaml.safe_load(args.parameters_file.read_text()) or {}
+        if not isinstance(parameters, dict):
+            parser.error(f"{args.parameters_file}: expected a mapping of parameter names to values")
+    parameters.update({name: yaml.safe_load(value) for name, value in args.parameter})
+    try:
+        execute(args.notebook, args.output, parameters, args.cwd, not args.no_progress_bar, args.kernel)
+    except papermill.PapermillExecutionError as error:
+        raise SystemExit(f"error: {args.notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
+                         f" (the executed copy with its traceback: {args.output})") from None
+
+
+if __name__ == "__main__":
+    main()
