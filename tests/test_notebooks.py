@@ -206,6 +206,30 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
 
 
+def test_a_run_checkpointed_before_data_fingerprints_lands_with_one(tmp_path, monkeypatch):
+    """A finished checkpoint whose config.json predates fingerprints is read back and lands naming its data,
+    so that it is still read back once the checkpoint is gone."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"models": ["resnet20"], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
+              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+    runs = [notebooks.Run("resnet20", "resnet20")]
+    P = notebooks.parameters("01_baseline", dict(values))
+    data = P.load_data()
+    notebooks.run_models(P, runs, data)
+    saved = tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "config.json"
+    record = json.loads(saved.read_text())
+    del record["data"]
+    saved.write_text(json.dumps(record))
+    shutil.rmtree(P.out_dir / "runs")
+
+    notebooks.run_models(P, runs, data)  # resumed (nothing left to train) and landed
+    landed = json.loads((P.out_dir / "runs" / "resnet20-seed0" / "config.json").read_text())
+    assert landed["data"] == data.fingerprint()
+    shutil.rmtree(tmp_path / "checkpoints")
+    notebooks.run_models(P, runs, data)
+    assert not (tmp_path / "checkpoints").exists()  # read back from results, not trained again
+
+
 def test_two_sweeps_that_name_the_same_model_train_it_once(tmp_path, monkeypatch):
     """tokens=16 and channels=128 are both VT-ResNet-20's defaults: one model, trained once, shown under both labels."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))

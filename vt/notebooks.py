@@ -305,16 +305,19 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
         saved = Path(config.checkpoint_dir) / HISTORY if config.checkpoint_dir else None
         return pd.read_csv(saved) if saved is not None and saved.exists() else None
     history = train(config if left is None else replace(config, time_limit_min=left), data)
-    land_run(P, config)
+    land_run(P, config, data)
     return history
 
 
 LANDED_FILES = (HISTORY, "config.json", PREDICTIONS)
 
 
-def land_run(P: Parameters, config: TrainConfig) -> Path | None:
+def land_run(P: Parameters, config: TrainConfig, data: Dataset) -> Path | None:
     """Copy a checkpointed run's small files (history, config, per-example predictions; not the weights) to
-    ``out_dir/runs/<label>-seed<seed>/``, where results are kept, so that a finished run outlives its checkpoint."""
+    ``out_dir/runs/<label>-seed<seed>/``, where results are kept, so that a finished run outlives its checkpoint.
+
+    The landed ``config.json`` always names the data fingerprint (``landed_run`` reads a run back only on the same
+    data): a checkpoint written before fingerprints were kept lacks it, and ``vt.train`` resumed it as of ``data``."""
     if not config.checkpoint_dir:
         return None
     source = Path(config.checkpoint_dir)
@@ -323,6 +326,10 @@ def land_run(P: Parameters, config: TrainConfig) -> Path | None:
     for name in LANDED_FILES:
         if (source / name).exists():
             shutil.copyfile(source / name, target / name)
+    record = json.loads((target / "config.json").read_text()) if (target / "config.json").exists() else None
+    if record is not None and "data" not in record:
+        record["data"] = data.fingerprint()
+        checkpoint.atomic_write(target / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
     return target
 
 
