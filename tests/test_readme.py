@@ -25,6 +25,13 @@ def test_readme_results_table_matches_the_report():
     assert _block("results-table") == report.markdown(ROOT / "results")
 
 
+def test_readme_deviations_table_matches_the_csv_04_flops_wrote():
+    from vt import deviations
+
+    assert _block("deviations-table") == deviations.markdown(
+        deviations.read(ROOT / "results" / "smoke" / "04_flops" / "deviations.csv"))
+
+
 def test_readme_speed_table_matches_the_bench_results():
     assert _block("speed-table") == report.speed_markdown(ROOT / "results")
 
@@ -43,10 +50,11 @@ def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- results-table:start -->\n<!-- results-table:end -->\nmiddle\n"
                       "<!-- speed-table:start -->\n<!-- speed-table:end -->\n"
-                      "<!-- flops-table:start -->\nold\n<!-- flops-table:end -->\nend\n")
+                      "<!-- flops-table:start -->\nold\n<!-- flops-table:end -->\n"
+                      "<!-- deviations-table:start -->\n<!-- deviations-table:end -->\nend\n")
     report.update_readme(readme, ROOT / "results")
     text = readme.read_text()
-    assert text.startswith("intro\n<!-- results-table:start -->\n| claim |") and text.endswith("<!-- flops-table:end -->\nend\n")
+    assert text.startswith("intro\n<!-- results-table:start -->\n| claim |") and text.endswith("<!-- deviations-table:end -->\nend\n")
     assert "\nold\n" not in text and "\nmiddle\n" in text
     report.update_readme(readme, ROOT / "results")
     assert readme.read_text() == text  # a second run changes nothing

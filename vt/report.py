@@ -4,7 +4,7 @@
 ``results/<profile>/04_flops/flops.csv`` are read for every profile found. A claim's headline verdict comes from
 the first profile in ``PREFERENCE`` that ran it: real data before the synthetic smoke run, which only shows that
 the pipeline works. ``python -m vt.report`` prints the README's results section; ``python -m vt.report
---update-readme`` writes it (and the FLOPs table) into README.md.
+--update-readme`` writes it (and the speed, FLOPs and deviations tables) into README.md.
 """
 
 from __future__ import annotations
@@ -141,12 +141,16 @@ def speed_markdown(results_dir: str | Path = "results") -> str:
 
 def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = ROOT / "results") -> None:
     """Rewrite README's generated blocks (between ``<!-- results-table:start/end -->``,
-    ``<!-- speed-table:start/end -->`` and ``<!-- flops-table:start/end -->``) from the result files."""
+    ``<!-- speed-table:start/end -->``, ``<!-- flops-table:start/end -->`` and ``<!-- deviations-table:start/end -->``)
+    from the result files."""
+    from vt import deviations
     from vt.flops import summary_markdown
 
     text = readme.read_text()
+    flops = Path(results_dir) / "smoke" / "04_flops"
     blocks = {"results-table": markdown(results_dir), "speed-table": speed_markdown(results_dir),
-              "flops-table": summary_markdown(str(Path(results_dir) / "smoke" / "04_flops" / "flops.csv"))}
+              "flops-table": summary_markdown(str(flops / "flops.csv")),
+              "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv"))}
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
