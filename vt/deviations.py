@@ -47,6 +47,11 @@ class Costs:
         return {kind: count(create("vt_resnet18", tokenizer=kind)) for kind in ("pooling", "pooling_first")}
 
     @cached_property
+    def fpn(self) -> dict[str, FlopReport]:
+        """FPN and VT-FPN on ResNet-50 at LIP's 473x473, 20 classes (Tables 9-10)."""
+        return {name: count(create(name, num_classes=20), (3, 473, 473)) for name in ("fpn_resnet50", "vt_fpn_resnet50")}
+
+    @cached_property
     def cifar(self) -> dict[str, FlopReport]:
         """ResNet-20, VT-ResNet-20 and ViTResNet at 32x32, 10 classes."""
         return {name: count(create(name), (3, 32, 32)) for name in ("resnet20", "vt_resnet20", "vit_resnet_cifar")}
@@ -126,6 +131,18 @@ def _cifar_models(c: Costs) -> str:
     r20, vt20 = c.cifar["resnet20"], c.cifar["vt_resnet20"]
     return (f"VT-ResNet-20 {vt20.flops / 1e6:,.1f} MFLOPs, {vt20.params / 1e6:.2f} M params; ResNet-20 "
             f"{r20.flops / 1e6:,.1f} MFLOPs, {r20.params / 1e6:.2f} M params (32x32)")
+
+
+def _fpn_laterals(c: Costs) -> str:
+    flops, params = c.modules(r"fpn\.fpn\.inner_blocks\.\d+", c.fpn["vt_fpn_resnet50"])
+    return f"the laterals kept: {_cost(flops, params)} (ResNet-50 at 473x473)"
+
+
+def _fpn_vt(c: Costs) -> str:
+    fpn = c.modules(r"fpn", c.fpn["fpn_resnet50"])
+    vt = c.modules(r"fpn", c.fpn["vt_fpn_resnet50"])
+    return (f"FPN module {fpn[0] / 1e3:.2f} -> {vt[0] / 1e3:.2f} GFLOPs, {fpn[1]:.2f} -> {vt[1]:.2f} M params "
+            "(ResNet-50 at 473x473)")
 
 
 def _recipe(_: Costs) -> str:
@@ -222,6 +239,19 @@ DEVIATIONS: list[Deviation] = [
     Deviation(OURS, "CIFAR-10 images", "not used by the paper", "read from a JPEG copy (quality 75, 4:2:0 chroma) when "
               "the canonical release is not in data/", "the copy at hand; the canonical release is read first when present",
               "unmeasured: no canonical-release run yet", "data/README.md; each run's config.json names its data source"),
+    Deviation(OURS, "VT-FPN's FPN module (section 4.2)", "the convolutions in FPN replaced with VT",
+              "torchvision's FPN with its 1x1 laterals and top-down sum kept; its 3x3 output convolutions replaced by "
+              "one VT over all levels", "the semantic head needs 256 channels at every level, and a projector writes "
+              "back at its map's width: the laterals are what brings each stage to 256", _fpn_laterals,
+              "tests/test_segmentation.py::test_vt_fpn_keeps_the_laterals_and_replaces_the_output_convolutions"),
+    Deviation(OURS, "VT-FPN widths (section 4.2)", "8 tokens of 1024 channels per level, one transformer",
+              "as VT-ResNet: keys and queries D/2, feed-forward D x D, eq. 5 in the associative order, no normalization",
+              "the paper gives the token count and width only", _fpn_vt,
+              "07_segmentation: the FLOPs table; tests/test_segmentation.py::test_fpn_flops_ratio_is_the_papers_within_ten_percent"),
+    Deviation(OURS, "Tables 9-10 input sizes", "not given",
+              "473x473 for LIP, 800x1216 for COCO-stuff", "LIP's usual crop (the size of section 6); detectron2's "
+              "Panoptic FPN test size for a 3:2 COCO image (shorter side 800, padded to a multiple of 32)",
+              "none: a reading of the counts", "07_segmentation: the FLOPs table beside the paper's"),
     Deviation(REPORT, "token embeddings", "none: tokens go straight to the transformer",
               "a class token and learned position embeddings", "the earlier report's model (after tahmid0007's ViTResNet)",
               _vit_embedding_params, "tests/test_models.py::test_every_model_outputs_logits"),

@@ -320,6 +320,51 @@ def vt_cheaper(flops: pd.DataFrame) -> Finding:
     return Finding(key, source, claim, REPRODUCED if holds else NOT_REPRODUCED, evidence + ".")
 
 
+FLOPS_RATIO_TOLERANCE = 0.10  # a FLOPs ratio "about" the paper's: within 10% of it
+
+
+def vt_fpn_fewer_flops(summary: pd.DataFrame) -> Finding:
+    """Paper, Tables 9-10: VT-FPN's FPN module needs about 6.5x fewer FLOPs than Panoptic FPN's (ResNet-50;
+    COCO-stuff 55.1 -> 8.5 G, LIP 12.8 -> 2.0 G). Judged on the counts in ``flops.csv`` beside the summary, at the
+    input sizes ``vt.segmentation.PAPER_SIZES`` gives: reproduced when every ratio is within 10% of the paper's."""
+    key, source = "vt_fpn_fewer_flops", "paper, Tables 9-10"
+    claim = "VT-FPN's FPN module needs about 6.5x fewer FLOPs than FPN's (ResNet-50)"
+    folder = summary.attrs.get("folder")
+    path = Path(folder) / "flops.csv" if folder else None
+    if path is None or not path.exists():
+        return _missing(key, source, claim, "an FPN and a VT-FPN FLOPs count")
+    flops = pd.read_csv(path).set_index(["data", "model"])
+    parts, holds = [], []
+    for data in flops.index.get_level_values(0).unique():
+        fpn, vt = flops.loc[(data, "fpn_resnet50")], flops.loc[(data, "vt_fpn_resnet50")]
+        ratio, paper = fpn.fpn_gflops / vt.fpn_gflops, fpn.paper_fpn_gflops / vt.paper_fpn_gflops
+        holds.append(abs(ratio / paper - 1) <= FLOPS_RATIO_TOLERANCE)
+        parts.append(f"{data} at {fpn.input}: {fpn.fpn_gflops:.1f} -> {vt.fpn_gflops:.2f} G, {ratio:.2f}x (paper "
+                     f"{fpn.paper_fpn_gflops:.1f} -> {vt.paper_fpn_gflops:.1f} G, {paper:.2f}x)")
+    verdict = REPRODUCED if all(holds) else NOT_REPRODUCED
+    return Finding(key, source, claim, verdict, "FPN module, counted: " + "; ".join(parts) +
+                   f". Within {100 * FLOPS_RATIO_TOLERANCE:.0f}% of the paper's ratio counts as reproduced.")
+
+
+def vt_fpn_matches_miou(summary: pd.DataFrame) -> Finding:
+    """Paper, Tables 9-10: VT-FPN's mIoU equals FPN's or is slightly higher (COCO-stuff 40.78 -> 41.00, LIP 47.04
+    -> 47.39). Reproduced when VT-FPN's mIoU is not lower than FPN's by more than ``LEVEL_TOLERANCE`` over the
+    whole interval (spread over seeds: the eval split is the same for both)."""
+    key, source = "vt_fpn_matches_miou", "paper, Tables 9-10"
+    claim = f"VT-FPN's mIoU is as high as FPN's (not more than {100 * LEVEL_TOLERANCE:.0f} point lower)"
+    fpn, vt = _row(summary, "FPN"), _row(summary, "VT-FPN")
+    if fpn is None or vt is None:
+        return _missing(key, source, claim, "FPN and VT-FPN")
+    arms = [stats.Arm(float(r.miou), 0.0 if pd.isna(r.miou_std) else float(r.miou_std), int(r.seeds), None)
+            for r in (vt, fpn)]
+    d = stats.compare(*arms, seeds_only=True)
+    verdict = SMOKE if _synthetic(summary) else stats.verdict_not_worse(d, LEVEL_TOLERANCE)
+    return _compared(key, source, claim, verdict, d,
+                     f"mIoU on {vt.dataset} at {int(vt.resolution)}x{int(vt.resolution)}, {int(vt.epochs)} epochs, "
+                     f"{vt.model} vs {fpn.model}: {_pct(vt.miou)} vs {_pct(fpn.miou)} (paper, ResNet-50: COCO-stuff "
+                     "41.00 vs 40.78, LIP 47.39 vs 47.04).")
+
+
 # notebook -> checks that read its summary.csv (04_flops: its flops.csv)
 def _on_finished_runs(check: Callable[[pd.DataFrame], Finding]) -> Callable[[pd.DataFrame], Finding]:
     """``check`` applied to the runs that reached their planned epochs (a table without a ``finished`` column,
@@ -340,4 +385,5 @@ CHECKS = {notebook: [_on_finished_runs(check) for check in checks] for notebook,
     "03_resolution": [upscaling_helps, tokens_level, narrow_tokens_better],
     "04_flops": [vt_cheaper],
     "05_attention": [attention_on_objects],
+    "07_segmentation": [vt_fpn_fewer_flops, vt_fpn_matches_miou],
 }.items()}

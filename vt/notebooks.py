@@ -34,7 +34,7 @@ from vt.config import TrainConfig
 from vt.data import Dataset, load
 from vt.errors import ConfigError
 from vt.flops import count
-from vt.models import TOKENIZERS, arguments, create
+from vt.models import TOKENIZERS, arguments, create, names
 from vt.paths import ROOT, project_path
 from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, environment, train
 
@@ -184,10 +184,12 @@ ELEMENTS = {
     "token_counts": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
     "token_channels": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
     "seeds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
+    "seg_seeds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
+    "seg_models": (lambda v: v in names("segmentation"), f"a segmentation model ({', '.join(names('segmentation'))})"),
 }
 
 
-NOT_EMPTY = ("tokenizers", "seeds")  # an empty sweep of 03_resolution (resolutions, ...) leaves that study out
+NOT_EMPTY = ("tokenizers", "seeds", "seg_seeds", "seg_models")  # an empty sweep of 03_resolution (resolutions, ...) leaves that study out
 
 
 def _check_elements(values: dict) -> None:

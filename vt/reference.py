@@ -2,6 +2,7 @@
 
 ``PAPER``: Wu et al. 2020 (ICCV 2021 text), Tables 2-8, ImageNet at 224x224, 1000 classes.
 ``SEED_REPORT``: the earlier student report's FLOPs/params tables (``shared/seed-report.md``).
+``PAPER_SEGMENTATION``: Wu et al. 2020, Tables 9-10, Panoptic FPN's semantic branch on ResNet-50, FPN vs VT-FPN.
 ``HE_2016_RESNET20``: He et al. 2016 (Deep Residual Learning), Table 6, CIFAR-10 ResNet-20, for the CPU baseline.
 Nothing here is measured by this project; notebooks put these beside what they measure.
 """
@@ -68,4 +69,16 @@ SEED_REPORT = pd.DataFrame(
         ("ViTResNet18_remastered", None, 5700.4544, 2.792456),
     ],
     columns=["report_name", "model", "mflops", "mparams"],
+)
+
+
+# Tables 9-10: (data set, FPN module, mIoU, FPN-module GFLOPs), ResNet-50 backbone. The input sizes are not given.
+PAPER_SEGMENTATION = pd.DataFrame(
+    [
+        ("COCO-stuff", "fpn_resnet50", 40.78, 55.1),
+        ("COCO-stuff", "vt_fpn_resnet50", 41.00, 8.5),
+        ("LIP", "fpn_resnet50", 47.04, 12.8),
+        ("LIP", "vt_fpn_resnet50", 47.39, 2.0),
+    ],
+    columns=["data", "model", "miou", "fpn_gflops"],
 )

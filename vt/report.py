@@ -1,6 +1,6 @@
 """The collection's summary, built only from the result files under ``results/``: verdicts and accuracies.
 
-``results/<profile>/<notebook>/summary.csv`` (training notebooks and ``05_attention``) and
+``results/<profile>/<notebook>/summary.csv`` (training notebooks, ``05_attention`` and ``07_segmentation``) and
 ``results/<profile>/04_flops/flops.csv`` are read for every profile found. A claim's headline verdict comes from
 the first profile in ``PREFERENCE`` that ran it: real data before the synthetic smoke run, which only shows that
 the pipeline works. ``python -m vt.report`` prints the README's results section; ``python -m vt.report
@@ -27,7 +27,12 @@ REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, 3
              "cifar10-cpu-tokenizers": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
              "cifar10-cpu-tokens": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
              "cifar10-cpu-long": "CIFAR-10 (2 CPU cores, longer)", "paper": "paper recipe",
-             "smoke": "synthetic smoke run"}
+             "lip": "LIP", "smoke": "synthetic smoke run"}
+
+
+# Notebooks whose summary is no table of classification accuracies, and claims judged on counts, not on runs.
+NOT_ACCURACY = ("04_flops", "05_attention", "07_segmentation")
+COUNTED = ("vt_cheaper", "vt_fpn_fewer_flops")
 
 
 def _table(folder: Path, notebook: str) -> pd.DataFrame | None:
@@ -83,7 +88,7 @@ def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
         _table(root / profile, notebook).assign(profile=profile, notebook=notebook)
         for profile in profiles(results_dir)
         for notebook in CHECKS
-        if notebook not in ("04_flops", "05_attention") and _table(root / profile, notebook) is not None
+        if notebook not in NOT_ACCURACY and _table(root / profile, notebook) is not None
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -93,7 +98,7 @@ def markdown(results_dir: str | Path = "results") -> str:
     lines = ["| claim | source | verdict | difference [95% CI], seeds | evidence from | numbers |",
              "|---|---|---|---|---|---|"]
     for row in headline(verdicts(results_dir)).itertuples():
-        data = "counted" if row.notebook == "04_flops" else REAL_DATA.get(row.profile, row.profile)
+        data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile)
         where = f"{data} (`{row.notebook}`)" if row.profile else "—"
         statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
         lines.append(f"| {row.claim} | {row.source} | {row.verdict} | {statistic} | {where} | {row.evidence} |")

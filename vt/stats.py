@@ -66,12 +66,17 @@ class Difference:
                 f"{self.seeds} seed{'s' if self.seeds != 1 else ''}")
 
 
-def compare(a: Arm, b: Arm, level: float = 0.95, seed: int = 0) -> Difference:
-    """The difference ``mean(a) - mean(b)`` of two arms' accuracies and its ``level`` interval (module docstring)."""
+def compare(a: Arm, b: Arm, level: float = 0.95, seed: int = 0, seeds_only: bool = False) -> Difference:
+    """The difference ``mean(a) - mean(b)`` of two arms' accuracies and its ``level`` interval (module docstring).
+
+    ``seeds_only``: the interval covers the spread over seeds alone, for a metric that is no proportion of
+    independent test examples (mIoU over the pixels of one fixed eval split)."""
     diff = a.mean - b.mean
     seed_var = [x.std ** 2 / x.seeds if x.seeds > 1 else 0.0 for x in (a, b)]
     paired = a.correct is not None and b.correct is not None and a.correct.shape[1] == b.correct.shape[1]
-    if paired:
+    if seeds_only:
+        test_var = 0.0
+    elif paired:
         test_var = _paired_bootstrap_variance(a.correct, b.correct, seed)
     elif a.eval_size and b.eval_size:
         test_var = sum(x.mean * (1 - x.mean) / x.eval_size for x in (a, b))
@@ -138,6 +143,14 @@ def verdict_better(d: Difference) -> str:
     if d.seeds < MIN_SEEDS:
         return INCONCLUSIVE
     return REPRODUCED if d.low > 0 else NOT_REPRODUCED if d.high < 0 else INCONCLUSIVE
+
+
+def verdict_not_worse(d: Difference, tolerance: float) -> str:
+    """For "a is as good as b or better": reproduced when the whole interval lies above ``-tolerance``, not
+    reproduced when it lies wholly below, inconclusive otherwise or with fewer than ``MIN_SEEDS`` seeds in an arm."""
+    if d.seeds < MIN_SEEDS:
+        return INCONCLUSIVE
+    return REPRODUCED if d.low > -tolerance else NOT_REPRODUCED if d.high < -tolerance else INCONCLUSIVE
 
 
 def verdict_level(d: Difference, tolerance: float) -> str:

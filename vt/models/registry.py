@@ -10,17 +10,25 @@ from torch import nn
 from vt.errors import ConfigError
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
+_TASKS: dict[str, str] = {}
+TASKS = ("classification", "segmentation")
 
 
-def register(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-    """Add a builder to the registry under its function name."""
+def register(builder: Callable[..., nn.Module], task: str = "classification") -> Callable[..., nn.Module]:
+    """Add a builder to the registry under its function name, for ``task`` (classification by default)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
     _BUILDERS[builder.__name__] = builder
+    _TASKS[builder.__name__] = task
     return builder
 
 
-def names() -> list[str]:
-    """The registered model names, sorted."""
-    return sorted(_BUILDERS)
+def names(task: str = "classification") -> list[str]:
+    """The registered model names for ``task``, sorted: classifiers (logits ``(B, K)``) by default, or
+    ``"segmentation"`` models (logits ``(B, K, H, W)``)."""
+    if task not in TASKS:
+        raise ConfigError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    return sorted(name for name in _BUILDERS if _TASKS[name] == task)
 
 
 def create(name: str, **kwargs) -> nn.Module:
@@ -44,5 +52,6 @@ def arguments(name: str) -> dict[str, object]:
 
 def _builder(name: str) -> Callable[..., nn.Module]:
     if name not in _BUILDERS:
-        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(names())}")
+        known = ", ".join(sorted(_BUILDERS))
+        raise ConfigError(f"unknown model {name!r}; known models: {known}")
     return _BUILDERS[name]
