@@ -245,3 +245,19 @@ def test_two_sweeps_that_name_the_same_model_train_it_once(tmp_path, monkeypatch
     by_label = summary.set_index("label")
     assert by_label.eval_acc["tokens=16"] == by_label.eval_acc["channels=128"]
     assert by_label.run_keys["channels=128"] == '["tokens=16-seed0"]'
+
+
+def test_a_saved_notebook_keeps_one_line_per_progress_bar(tmp_path):
+    """Live updates stay live while the cell runs; the executed copy keeps each bar's last state only."""
+    from vt.execute import execute
+
+    source = tmp_path / "bars.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import sys, time\nprint('start')\n"
+                                  "for i in range(5):\n    sys.stdout.write(f'\\rrun A {i}/4'); sys.stdout.flush(); time.sleep(0.05)\n"
+                                  "print()\nfor i in range(3):\n    sys.stdout.write(f'\\rrun B {i}/2'); sys.stdout.flush(); time.sleep(0.05)\n"
+                                  "print()\nprint('done', file=sys.stderr)")])
+    nbformat.write(nb, source)
+    execute(source, tmp_path / "out.ipynb", {}, progress_bar=False)
+    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in outputs] == [("stdout", "start\nrun A 4/4\nrun B 2/2\n"), ("stderr", "done\n")]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import nbformat
 import papermill
 import yaml
 from traitlets.config import Config
@@ -26,16 +27,47 @@ def kernel_config() -> Config:
     return Config({"KernelManager": {"transport": "ipc"}})
 
 
+def collapse_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Join each cell's consecutive outputs to one stream into one, and keep of every line only what a terminal
+    shows once its carriage returns have overwritten it: a progress bar that updated a hundred times while the cell
+    ran is saved as its last state, one line per bar (``nb`` is changed in place and returned)."""
+    for cell in nb.cells:
+        merged: list = []
+        for output in cell.get("outputs", []):
+            if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                    and merged[-1].name == output.name):
+                merged[-1].text += output.text
+            else:
+                merged.append(output)
+        for output in merged:
+            if output.get("output_type") == "stream":
+                output.text = "\n".join(_shown(line) for line in output.text.split("\n"))
+        if "outputs" in cell:
+            cell.outputs = merged
+    return nb
+
+
+def _shown(line: str) -> str:
+    """What remains of ``line`` after its carriage returns: its last non-empty segment."""
+    segments = [s for s in line.split("\r") if s]
+    return segments[-1] if segments else ""
+
+
 def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = None,
             progress_bar: bool = True, kernel: str = KERNEL) -> None:
-    """Execute ``notebook`` with ``parameters`` injected, writing the executed copy to ``output``.
+    """Execute ``notebook`` with ``parameters`` injected, writing the executed copy to ``output`` with its progress
+    bars collapsed (``collapse_streams``): live while it runs, one line per bar once saved.
 
     Raises papermill's ``PapermillExecutionError`` when a cell fails (the executed copy keeps the traceback).
     """
-    papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=None if cwd is None else str(cwd),
-        progress_bar=progress_bar, log_output=False, config=kernel_config(),
-    )
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+            cwd=None if cwd is None else str(cwd), progress_bar=progress_bar, log_output=False, config=kernel_config(),
+        )
+    finally:
+        if Path(output).exists():
+            nbformat.write(collapse_streams(nbformat.read(output, as_version=4)), output)
 
 
 def main(argv: list[str] | None = None) -> None:
