@@ -1,0 +1,64 @@
+"""One VT module, equation by equation, for ``notebooks/06_walkthrough.ipynb`` (Wu et al. 2020, section 3).
+
+``trace`` runs a VT-ResNet's backbone and its first VT module step by step and keeps every intermediate tensor:
+the feature map ``X``, the tokenizer's spatial attention ``A`` and tokens ``T`` (eq. 1), the transformer's
+token-to-token weights and output tokens (eqs. 3-4), and the projector's pixel-to-token weights and output map
+(eq. 5). The forward pass of the model computes the same values (a test checks it); the trace only keeps them.
+``part_flops`` sets the FLOPs of each part beside the ResNet stage the VT modules replace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch import Tensor
+
+from vt.flops import count
+from vt.models import create
+from vt.models.attention import attend
+from vt.models.tokenizers import _pixels
+from vt.models.vt_resnet import VTResNet
+
+
+@dataclass
+class Trace:
+    """Every tensor of the first VT module for a batch of ``B`` images (shapes with the paper's symbols)."""
+
+    features: Tensor  # X_in (B, C, H, W): the backbone's map, the VT's input
+    attention: Tensor  # A (B, HW, L): eq. 1, softmax over the HW pixels
+    tokens: Tensor  # T (B, L, D): eq. 1, A^T X, widened by W_V
+    relations: Tensor  # (B, L, L): eq. 3, softmax_L((T K)(T Q)^T), row i: what token i reads from each token
+    tokens_out: Tensor  # T_out (B, L, D): eqs. 3-4
+    projection: Tensor  # (B, HW, L): eq. 5, softmax_L((X W_Q)(T W_K)^T), row p: what pixel p reads from each token
+    features_out: Tensor  # X_out (B, C, H, W): eq. 5, X_in + the projected tokens
+
+
+@torch.no_grad()
+def trace(model: VTResNet, images: Tensor) -> Trace:
+    """The first VT module of ``model`` on normalized ``images`` (B, 3, H, W), step by step (eval mode)."""
+    model.eval()
+    module = model.vt[0]
+    x = model.backbone(images)  # X_in: (B, C, H, W)
+    tokens, attention = module.tokenizer(x, need_attention=True)  # eq. 1
+    t = module.transformer
+    _, relations = attend(t.key(tokens), t.query(tokens), tokens, scale=t.scale, need_weights=True)  # eq. 3's softmax
+    tokens_out = t(tokens)  # eqs. 3-4
+    p = module.projector
+    _, projection = attend(p.query(_pixels(x)), p.key(tokens_out), p.value(tokens_out), scale=p.scale,
+                           need_weights=True)  # eq. 5's softmax, in the order the paper writes it
+    return Trace(x, attention, tokens, relations, tokens_out, projection, p(x, tokens_out))
+
+
+def part_flops(vt_model: str = "vt_resnet20", resnet: str = "resnet20", resolution: int = 32,
+               replaced_stage: str = "features.5") -> pd.DataFrame:
+    """FLOPs and parameters (``vt.flops.count``, one multiply-add = one FLOP) of each part of every VT module of
+    ``vt_model`` and, as the last row, of the ResNet stage they replace (``replaced_stage`` of ``resnet``)."""
+    ours = count(create(vt_model), (3, resolution, resolution)).by_module.set_index("module")
+    base = count(create(resnet), (3, resolution, resolution)).by_module.set_index("module")
+    rows = [{"part": name, "flops": ours.flops[name], "params": ours.params[name]}
+            for name in ours.index if name.count(".") == 2 and name.startswith("vt.")]
+    rows.append({"part": f"{resnet} {replaced_stage} (the replaced stage)", "flops": base.flops[replaced_stage],
+                 "params": base.params[replaced_stage]})
+    return pd.DataFrame(rows)
