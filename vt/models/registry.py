@@ -31,18 +31,26 @@ def names(task: str = "classification") -> list[str]:
     return sorted(name for name in _BUILDERS if _TASKS[name] == task)
 
 
-def create(name: str, **kwargs) -> nn.Module:
-    """Build the model registered as ``name`` with the builder's keyword arguments.
+def create(name: str, weights: str = "", **kwargs) -> nn.Module:
+    """Build the model registered as ``name`` with the builder's keyword arguments; with ``weights`` (a tag of
+    ``results/weights/manifest.csv``, e.g. ``"cifar10"``), load those trained weights, their hash checked
+    (``vt.weights``).
 
     Raises:
         ConfigError (a ValueError): for an unknown name or keyword, listing what is allowed.
+        vt.weights.WeightsError: for weights not published, missing or damaged.
     """
     builder = _builder(name)
     allowed = list(inspect.signature(builder).parameters)
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         raise ConfigError(f"model {name!r} takes no argument {', '.join(unknown)}; it takes: {', '.join(allowed)}")
-    return builder(**kwargs)
+    model = builder(**kwargs)
+    if weights:
+        from vt.weights import load_into
+
+        load_into(model, name, weights)
+    return model
 
 
 def arguments(name: str) -> dict[str, object]:
