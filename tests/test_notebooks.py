@@ -1,6 +1,7 @@
 """vt.notebooks and run_all.sh: parameters checked as papermill passes them, profiles, results in their place."""
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -261,3 +262,20 @@ def test_a_saved_notebook_keeps_one_line_per_progress_bar(tmp_path):
     execute(source, tmp_path / "out.ipynb", {}, progress_bar=False)
     outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs
     assert [(o.name, o.text) for o in outputs] == [("stdout", "start\nrun A 4/4\nrun B 2/2\n"), ("stderr", "done\n")]
+
+
+def test_the_command_behind_a_results_table_names_every_value_the_profile_does_not(tmp_path):
+    import yaml
+
+    record = {"notebook": "02_tokenizers", "parameters": {**notebooks.declared("02_tokenizers"),
+                                                          **notebooks.load_profile("smoke")}}
+    path = tmp_path / "parameters.json"
+    path.write_text(json.dumps(record))
+    assert notebooks.command(path) == "./run_all.sh --profile smoke 02_tokenizers"
+
+    record["parameters"].update(epochs=7, tokenizers=["filter", "pooling"], time_limit_min=3.0)
+    path.write_text(json.dumps(record))
+    line = notebooks.command(path)
+    assert "resolve smoke" in line and "time_limit_min" not in line  # a budget changes when it stops, not its numbers
+    options = dict(re.findall(r"-p (\w+) ('[^']*'|\S+)", line))
+    assert {k: yaml.safe_load(v.strip("'")) for k, v in options.items()} == {"epochs": 7, "tokenizers": ["filter", "pooling"]}

@@ -258,6 +258,36 @@ def load_profile(name_or_path: str, _children: tuple[Path, ...] = ()) -> dict:
     return values
 
 
+WHEN_ONLY = ("time_limit_min", "progress")
+
+
+def command(parameters_json: str | Path) -> str:
+    """The command that reran a notebook as ``parameters.json`` records it: ``./run_all.sh --profile P NB`` when the
+    profile (as it stands now, with the notebook's defaults under it) gives every recorded value, else
+    ``vt.execute`` on the resolved profile with a ``-p`` for each value that differs. ``WHEN_ONLY`` parameters are
+    left out: they decide when a notebook stops or what it prints, not its numbers."""
+    record = json.loads(Path(parameters_json).read_text())
+    notebook, values = record["notebook"], record["parameters"]
+    profile = str(values.get("profile", "smoke"))
+    defaults = declared(notebook)
+    try:
+        planned = {**defaults, **{k: v for k, v in load_profile(profile).items() if k in defaults}}
+    except ConfigError:  # a profile no longer shipped: every value goes on the command line
+        planned = {}
+    differ = {k: v for k, v in values.items() if k not in WHEN_ONLY and planned.get(k, object()) != v}
+    if not differ:
+        return f"./run_all.sh --profile {profile} {notebook}"
+    options = " ".join(f"-p {k} {_shell(v)}" for k, v in differ.items())
+    source = f"-f <(.venv/bin/python -m vt.notebooks resolve {profile}) " if planned else ""
+    return f".venv/bin/python -m vt.execute notebooks/{notebook}.ipynb out.ipynb --cwd notebooks {source}{options}"
+
+
+def _shell(value) -> str:
+    """A parameter value as the shell and ``vt.execute -p`` (YAML) read it back."""
+    text = json.dumps(value) if isinstance(value, (list, dict, bool)) or value is None else str(value)
+    return f"'{text}'" if any(c in text for c in " []{}\"'$") else text
+
+
 def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train every run for every seed in ``P.seeds``; write and return the results.
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from vt.findings import CHECKS, NOT_RUN, Finding
-from vt.notebooks import results_root
+from vt.notebooks import command, results_root
 from vt.paths import ROOT
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
@@ -113,6 +113,13 @@ def markdown(results_dir: str | Path = "results") -> str:
         lines.append(f"| {REAL_DATA.get(r.profile, r.profile)} | `{r.notebook}` | {r.label} | {r.epochs} | "
                      f"{100 * r.eval_acc:.2f}%{spread} | {100 * r.gap:+.1f} pt | {r.mflops:.1f} | {r.mparams:.3f} | "
                      f"{_speed(r)} |")
+    if len(real):
+        lines += ["", "| data (profile) | notebook | the command that produced these rows |", "|---|---|---|"]
+        root = results_root(results_dir)
+        for (profile, notebook), _ in real.groupby(["profile", "notebook"], sort=False):
+            recorded = root / profile / notebook / "parameters.json"
+            shown = f"`{command(recorded)}`" if recorded.exists() else "no parameters.json"
+            lines.append(f"| {REAL_DATA.get(profile, profile)} | `{notebook}` | {shown.replace('|', chr(92) + '|')} |")
     return "\n".join(lines)
 
 
