@@ -68,8 +68,25 @@ def test_no_operator_goes_unexplained(name):
 
 
 def test_attention_ops_are_counted():
+    """On a CPU the VT parts attend with matmul and softmax (vt.models.attention): both are counted."""
     report = vt.flops.count(M.create("vt_resnet18"), IMAGENET)
-    assert report.by_operator["scaled_dot_product_attention"] > 0
+    assert report.by_operator["matmul"] > 0 and report.by_operator["softmax"] > 0
+
+
+def test_fused_attention_costs_what_the_explicit_path_does():
+    """The handle for scaled_dot_product_attention (the GPU path) counts logits, weighted sum and softmax."""
+    import torch.nn.functional as F
+
+    class Fused(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))  # count() reads the device from a parameter
+
+        def forward(self, x):
+            q = x.flatten(2).transpose(1, 2)  # (1, 196, 256)
+            return F.scaled_dot_product_attention(q[:, :16], q, q)
+
+    assert vt.flops.count(Fused(), (256, 14, 14)).flops == 16 * 196 * (256 + 256 + 1)
 
 
 def test_sdpa_count_matches_hand_count():

@@ -32,6 +32,13 @@ def test_readme_deviations_table_matches_the_csv_04_flops_wrote():
         deviations.read(ROOT / "results" / "smoke" / "04_flops" / "deviations.csv"))
 
 
+def test_readme_cpu_speed_and_profile_tables_match_their_csvs():
+    from vt.profile import markdown as profile_markdown
+
+    assert _block("cpu-speed-table") == report.speed_markdown(ROOT / "results", report.CPU_BENCH, "cpu")
+    assert _block("profile-table") == profile_markdown(ROOT / "results" / "bench" / report.CPU_PROFILE)
+
+
 def test_readme_speed_table_matches_the_bench_results():
     assert _block("speed-table") == report.speed_markdown(ROOT / "results")
 
@@ -43,7 +50,7 @@ def test_the_speed_table_sets_each_vt_model_against_its_resnet_from_a_bench_csv(
              "device_name": "GPU X"} for m, speed, flops in [("resnet18", 1000.0, 1800.0), ("vt_resnet18", 900.0, 1500.0)]]
     pd.DataFrame(rows).to_csv(tmp_path / "bench" / "x-224.csv", index=False)
     table = report.speed_markdown(tmp_path)
-    assert "| GPU X | bf16, eager, batch 64 | vt_resnet18 | train | 1,000 → 900 | 0.90 | 1.20 | 0.75 |" in table
+    assert "| GPU X | bf16, eager, batch 64 | vt_resnet18 | 224 | train | 1,000 → 900 | 0.90 | 1.20 | 0.75 |" in table
 
 
 def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
@@ -51,10 +58,12 @@ def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
     readme.write_text("intro\n<!-- results-table:start -->\n<!-- results-table:end -->\nmiddle\n"
                       "<!-- speed-table:start -->\n<!-- speed-table:end -->\n"
                       "<!-- flops-table:start -->\nold\n<!-- flops-table:end -->\n"
-                      "<!-- deviations-table:start -->\n<!-- deviations-table:end -->\nend\n")
+                      "<!-- deviations-table:start -->\n<!-- deviations-table:end -->\n"
+                      "<!-- cpu-speed-table:start -->\n<!-- cpu-speed-table:end -->\n"
+                      "<!-- profile-table:start -->\n<!-- profile-table:end -->\nend\n")
     report.update_readme(readme, ROOT / "results")
     text = readme.read_text()
-    assert text.startswith("intro\n<!-- results-table:start -->\n| claim |") and text.endswith("<!-- deviations-table:end -->\nend\n")
+    assert text.startswith("intro\n<!-- results-table:start -->\n| claim |") and text.endswith("<!-- profile-table:end -->\nend\n")
     assert "\nold\n" not in text and "\nmiddle\n" in text
     report.update_readme(readme, ROOT / "results")
     assert readme.read_text() == text  # a second run changes nothing

@@ -128,26 +128,34 @@ def _speed(row) -> str:
     return f"{row.images_per_s:.0f}" if pd.isna(shared) or shared <= 1 else f"({row.images_per_s:.0f}, {shared:.0f} runs sharing)"
 
 
-def speed_markdown(results_dir: str | Path = "results") -> str:
-    """VT-ResNet against its ResNet in images/s at 224x224 on a GPU, one row per (pair, mode), from every
-    ``results/bench/*-224.csv`` written by ``python -m vt.bench``: the measured speed ratio beside the FLOPs ratio
-    the paper's efficiency claim predicts (Tables 2, 8), and their quotient (``vt.bench.compare``)."""
+# The CPU measurements README shows: python -m vt.bench ... --compile-model --out results/bench/<CPU_BENCH>, and
+# python -m vt.profile --out results/bench/<CPU_PROFILE> (both commands are in README beside the tables).
+CPU_BENCH = "cpu-compiled-attention.csv"
+CPU_PROFILE = "profile-cpu-32.csv"
+
+
+def speed_markdown(results_dir: str | Path = "results", pattern: str = "*-224.csv", device: str = "cuda") -> str:
+    """VT models against their ResNets in images/s, one row per (pair, resolution, mode), from every
+    ``results/bench/<pattern>`` written by ``python -m vt.bench`` (rows measured on ``device``): the measured speed
+    ratio beside the FLOPs ratio the paper's efficiency claim predicts (Tables 2, 8), and their quotient
+    (``vt.bench.compare``). The defaults give README's GPU table at 224x224."""
     from vt.bench import compare
 
-    lines = ["| device | setting | VT model | mode | images/s (ResNet → VT) | speed ratio | FLOPs ratio | efficiency |",
-             "|---|---|---|---|---|---|---|---|"]
-    for path in sorted((results_root(results_dir) / "bench").glob("*-224.csv")):
+    lines = ["| device | setting | VT model | resolution | mode | images/s (ResNet → VT) | speed ratio | FLOPs ratio | "
+             "efficiency |", "|---|---|---|---|---|---|---|---|---|"]
+    for path in sorted((results_root(results_dir) / "bench").glob(pattern)):
         table = pd.read_csv(path)
-        table = table[table.device == "cuda"]
+        table = table[table.device == device]
         for (compiled, precision), group in table.groupby(["compiled", "precision"]):
-            speed = group.set_index(["model", "mode"]).images_per_s
+            speed = group.set_index(["model", "mode", "resolution"]).images_per_s
             setting = f"{precision}, {'compiled' if compiled else 'eager'}, batch {group.batch_size.iloc[0]}"
             for r in compare(group).itertuples():
-                lines.append(f"| {group.device_name.iloc[0]} | {setting} | {r.model} | {r.mode} | "
-                             f"{speed[(r.baseline, r.mode)]:,.0f} → {speed[(r.model, r.mode)]:,.0f} | "
+                lines.append(f"| {group.device_name.iloc[0]} | {setting} | {r.model} | {r.resolution} | {r.mode} | "
+                             f"{speed[(r.baseline, r.mode, r.resolution)]:,.0f} → "
+                             f"{speed[(r.model, r.mode, r.resolution)]:,.0f} | "
                              f"{r.speed_ratio:.2f} | {r.flops_ratio:.2f} | {r.efficiency:.2f} |")
     if len(lines) == 2:
-        lines.append("| no GPU benchmark yet | | | | | | | |")
+        lines.append(f"| no {device} benchmark yet | | | | | | | | |")
     return "\n".join(lines)
 
 
@@ -157,12 +165,15 @@ def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = R
     from the result files."""
     from vt import deviations
     from vt.flops import summary_markdown
+    from vt.profile import markdown as profile_markdown
 
     text = readme.read_text()
     flops = Path(results_dir) / "smoke" / "04_flops"
     blocks = {"results-table": markdown(results_dir), "speed-table": speed_markdown(results_dir),
               "flops-table": summary_markdown(str(flops / "flops.csv")),
-              "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv"))}
+              "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv")),
+              "cpu-speed-table": speed_markdown(results_dir, CPU_BENCH, "cpu"),
+              "profile-table": profile_markdown(results_root(results_dir) / "bench" / CPU_PROFILE)}
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
