@@ -42,23 +42,27 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def entry(model: str, tag: str, folder: Path = WEIGHTS_DIR) -> pd.Series:
-    """The manifest row of ``model``'s ``tag`` weights (the lowest seed where several are published).
+def entry(model: str, tag: str, folder: Path = WEIGHTS_DIR, seed: int | None = None) -> pd.Series:
+    """The manifest row of ``model``'s ``tag`` weights: of ``seed``, or the lowest seed where several are published.
 
     Raises:
         WeightsError: when none is listed, naming what is.
     """
     table = manifest(folder)
     rows = table[(table.model == model) & (table.weights == tag)].sort_values("seed")
+    if seed is not None:
+        rows = rows[rows.seed == seed]
     if rows.empty:
         listed = ", ".join(f"{m} ({w})" for m, w in zip(table.model, table.weights)) or "none"
-        raise WeightsError(f"no {tag!r} weights for {model!r}; published: {listed}")
+        which = f"{tag!r} weights of seed {seed}" if seed is not None else f"{tag!r} weights"
+        raise WeightsError(f"no {which} for {model!r}; published: {listed}")
     return rows.iloc[0]
 
 
-def state_dict(model: str, tag: str, folder: Path = WEIGHTS_DIR) -> dict[str, torch.Tensor]:
-    """The published state dict of ``model``'s ``tag`` weights, after checking its SHA-256 against the manifest."""
-    row = entry(model, tag, folder)
+def state_dict(model: str, tag: str, folder: Path = WEIGHTS_DIR, seed: int | None = None) -> dict[str, torch.Tensor]:
+    """The published state dict of ``model``'s ``tag`` weights (of ``seed``, else the lowest), after checking its
+    SHA-256 against the manifest."""
+    row = entry(model, tag, folder, seed)
     path = folder / row.file
     if not path.exists():
         raise WeightsError(f"{path} is listed in {folder / 'manifest.csv'} but missing")
@@ -67,10 +71,10 @@ def state_dict(model: str, tag: str, folder: Path = WEIGHTS_DIR) -> dict[str, to
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def load_into(net: nn.Module, model: str, tag: str, folder: Path = WEIGHTS_DIR) -> nn.Module:
-    """``net`` (built as ``model``) with the published weights loaded; returns it."""
+def load_into(net: nn.Module, model: str, tag: str, folder: Path = WEIGHTS_DIR, seed: int | None = None) -> nn.Module:
+    """``net`` (built as ``model``) with the published weights loaded (of ``seed``, else the lowest); returns it."""
     try:
-        net.load_state_dict(state_dict(model, tag, folder))
+        net.load_state_dict(state_dict(model, tag, folder, seed))
     except RuntimeError as error:  # built with other arguments (another num_classes, another width)
         raise ConfigError(f"the {tag!r} weights of {model!r} do not fit the model as built: "
                           f"{str(error).splitlines()[0]}") from None
