@@ -150,7 +150,6 @@ def count_models(
     from tqdm import tqdm  # the text bar: papermill notebooks have no widgets
 
     from vt.models import create
-
     from vt.models.projector import set_order
 
     rows = []

@@ -36,7 +36,7 @@ from vt.errors import ConfigError
 from vt.flops import count
 from vt.models import TOKENIZERS, arguments, create, names
 from vt.paths import ROOT, project_path
-from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, environment, train
+from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, environment, resolve_device, train
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 PROFILES_DIR = ROOT / "profiles"
@@ -138,19 +138,12 @@ class Parameters:
         the machine each trained on (``trained_on``: a run read back may come from another) to
         ``out_dir/parameters.json``."""
         path = self.out_dir / "parameters.json"
-        record = {"notebook": self.notebook, "parameters": self.values, "environment": environment(_device(self.values))}
+        record = {"notebook": self.notebook, "parameters": self.values, "environment": environment(resolve_device(str(self.values.get("device", "auto"))))}
         landed = sorted((self.out_dir / "runs").glob("*/config.json"))
         if landed:
             record["trained_on"] = {p.parent.name: json.loads(p.read_text()).get("environment") for p in landed}
         path.write_text(json.dumps(record, indent=2, default=str))
         return path
-
-
-def _device(values: dict):
-    import torch
-
-    name = values.get("device", "auto")
-    return torch.device("cuda" if name == "auto" and torch.cuda.is_available() else ("cpu" if name == "auto" else name))
 
 
 def parameters(notebook: str, namespace: dict) -> Parameters:
@@ -178,13 +171,19 @@ def parameters(notebook: str, namespace: dict) -> Parameters:
 
 
 # List parameters and what each element must be, checked before the first run trains.
+def _integer_from(low: int) -> tuple:
+    """An ``ELEMENTS`` check: an integer (not a bool) of at least ``low``, and how to name it."""
+    return (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low,
+            "a positive integer" if low == 1 else f"an integer >= {low}")
+
+
 ELEMENTS = {
     "tokenizers": (lambda v: v in TOKENIZERS, f"one of {', '.join(TOKENIZERS)}"),
-    "resolutions": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 16, "an integer >= 16"),
-    "token_counts": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
-    "token_channels": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer"),
-    "seeds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
-    "seg_seeds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
+    "resolutions": _integer_from(16),
+    "token_counts": _integer_from(1),
+    "token_channels": _integer_from(1),
+    "seeds": _integer_from(0),
+    "seg_seeds": _integer_from(0),
     "seg_models": (lambda v: v in names("segmentation"), f"a segmentation model ({', '.join(names('segmentation'))})"),
 }
 

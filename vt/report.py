@@ -168,12 +168,13 @@ def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = R
     from vt.profile import markdown as profile_markdown
 
     text = readme.read_text()
-    flops = Path(results_dir) / "smoke" / "04_flops"
+    root = results_root(results_dir)
+    flops = root / "smoke" / "04_flops"
     blocks = {"results-table": markdown(results_dir), "speed-table": speed_markdown(results_dir),
               "flops-table": summary_markdown(str(flops / "flops.csv")),
               "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv")),
               "cpu-speed-table": speed_markdown(results_dir, CPU_BENCH, "cpu"),
-              "profile-table": profile_markdown(results_root(results_dir) / "bench" / CPU_PROFILE)}
+              "profile-table": profile_markdown(root / "bench" / CPU_PROFILE)}
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):

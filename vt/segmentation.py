@@ -29,6 +29,7 @@ from vt.data import data_dir as default_data_dir
 from vt.data import shapes
 from vt.errors import ConfigError, DataError, DataNotFoundError
 from vt.models import create, names
+from vt.train import resolve_device
 
 IGNORE = 255  # target value of pixels no class is given to (LIP's unlabelled border); ignored by the loss and mIoU
 SEG_DATASETS = ("synthetic", "lip")
@@ -190,10 +191,6 @@ class SegResult:
     confusion: Tensor
 
 
-def _device(name: str) -> torch.device:
-    return torch.device("cuda" if name == "auto" and torch.cuda.is_available() else ("cpu" if name == "auto" else name))
-
-
 def _normalize(images: Tensor, data: MaskData, device: torch.device) -> Tensor:
     mean = torch.tensor(data.mean, device=device).view(1, 3, 1, 1)
     std = torch.tensor(data.std, device=device).view(1, 3, 1, 1)
@@ -215,7 +212,7 @@ def evaluate(model: nn.Module, data: MaskData, device: torch.device, batch_size:
 def train_segmentation(config: SegConfig, data: MaskData) -> SegResult:
     """Train ``config.model`` on ``data`` for ``config.epochs``, resuming from ``config.checkpoint_dir`` when it holds
     a checkpoint of the same settings; the eval mIoU after every epoch."""
-    device = _device(config.device)
+    device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     model = create(config.model, num_classes=data.num_classes, **config.model_kwargs)
     model = model.to(device, memory_format=torch.channels_last)

@@ -84,7 +84,7 @@ class _Run:
 
     def __init__(self, config: TrainConfig, data: Dataset | None, rank: int, world: int, local_rank: int) -> None:
         self.config, self.rank, self.world = config, rank, world
-        self.device = _device(config.device, local_rank)
+        self.device = resolve_device(config.device, local_rank)
         if self.device.type == "cpu":  # all cores, shared among local processes, unless OMP_NUM_THREADS says
             cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))
             torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or max(1, cores))
@@ -284,7 +284,12 @@ def _start_distributed(config: TrainConfig) -> tuple[int, int, int]:
     return dist.get_rank(), world, local_rank
 
 
-def _device(name: str, local_rank: int) -> torch.device:
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """The device a ``device`` setting names: ``auto`` is this process's GPU where torch sees one, else the CPU.
+
+    Raises:
+        ConfigError: for ``cuda`` where torch sees no GPU.
+    """
     if name == "auto":
         return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
