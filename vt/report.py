@@ -4,13 +4,14 @@
 ``results/<profile>/04_flops/flops.csv`` are read for every profile found. A claim's headline verdict comes from
 the first profile in ``PREFERENCE`` that ran it: real data before the synthetic smoke run, which only shows that
 the pipeline works. ``python -m vt.report`` prints the README's results section; ``python -m vt.report
---update-readme`` writes it (and the speed, FLOPs and deviations tables) into README.md.
+--update-readme`` writes it (and the speed, FLOPs and deviations tables) into README.md; ``python -m vt.report --html
+DIR`` renders every executed notebook into a browsable report (``vt.report_html``).
 """
 
 from __future__ import annotations
 
+import argparse
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -183,8 +184,23 @@ def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = R
     readme.write_text(text)
 
 
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--update-readme"]:
-        update_readme()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m vt.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("results_dir", nargs="?", default="results", help="the results folder (default: results)")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--update-readme", action="store_true", help="write the generated tables into README.md")
+    action.add_argument("--html", metavar="DIR", help="write a browsable report: DIR/index.html and one page per "
+                        "executed notebook")
+    args = parser.parse_args(argv)
+    if args.update_readme:
+        update_readme(results_dir=args.results_dir)
+    elif args.html:
+        from vt.report_html import write
+
+        print(write(args.html, args.results_dir))
     else:
-        print(markdown(sys.argv[1] if len(sys.argv) > 1 else "results"))
+        print(markdown(args.results_dir))
+
+
+if __name__ == "__main__":
+    main()

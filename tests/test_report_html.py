@@ -1,0 +1,78 @@
+"""The browsable report (``python -m vt.report --html DIR``): pages from the committed smoke results, and a real
+headless browser that opens the index and finds its figures."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from vt.paths import ROOT
+from vt.report import main
+from vt.report_html import notebooks, write
+
+SMOKE = ROOT / "results" / "smoke"
+BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """The report of a results folder holding two of the committed smoke notebooks with their figures."""
+    results = tmp_path_factory.mktemp("results")
+    smoke = results / "smoke"
+    smoke.mkdir()
+    for name in ("01_baseline", "02_tokenizers"):
+        shutil.copy(SMOKE / f"{name}.ipynb", smoke)
+        shutil.copytree(SMOKE / name, smoke / name)
+    (smoke / ".partial-01_baseline.ipynb").write_text("{}")  # an unfinished run: not a page
+    return write(tmp_path_factory.mktemp("html"), results), results
+
+
+def _figures(page: str) -> list[str]:
+    return re.findall(r'<img src="([^"]+)"', page)
+
+
+def test_the_index_starts_with_the_claims_then_links_every_notebook_and_shows_its_figures(report):
+    index, results = report
+    page = index.read_text()
+    assert page.index("<h2>Claims</h2>") < page.index('id="smoke"')
+    assert "ViTResNet is more accurate on test than every ResNet trained beside it" in page
+    for notebook in notebooks(results / "smoke"):
+        assert f'href="smoke/{notebook.stem}.html"' in page
+        assert (index.parent / "smoke" / f"{notebook.stem}.html").exists()
+    assert [n.stem for n in notebooks(results / "smoke")] == ["01_baseline", "02_tokenizers"]
+    figures = _figures(page)
+    assert sorted(figures) == sorted(f"smoke/{p.parent.name}/{p.name}" for p in (results / "smoke").glob("*/*.png"))
+    assert all((index.parent / f).stat().st_size > 0 for f in figures)
+
+
+def test_notebook_pages_load_nothing_from_the_network_and_lead_back_to_the_index(report):
+    index, _ = report
+    page = (index.parent / "smoke" / "02_tokenizers.html").read_text()
+    assert not re.search(r"<script[^>]+src=", page)
+    assert 'href="../index.html"' in page
+    assert "data:image/png;base64," in page  # the training curves, inline
+    assert "filter" in page and "pooling" in page
+
+
+def test_the_command_line_writes_the_index(tmp_path, capsys, report):
+    _, results = report
+    main(["--html", str(tmp_path / "out"), str(results)])
+    assert capsys.readouterr().out.strip() == str(tmp_path / "out" / "index.html")
+    with pytest.raises(SystemExit):
+        main(["--html", str(tmp_path), "--update-readme"])
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium installed (Debian: apt-get install chromium)")
+def test_a_headless_browser_opens_the_index_and_every_figure_decodes(report):
+    index, _ = report
+    # A copy of the index that counts, once loaded, the images the browser decoded.
+    probe = index.with_name("probe.html")
+    probe.write_text(index.read_text().replace("</body>", "<script>window.addEventListener('load', () => "
+                     "document.body.setAttribute('data-decoded', [...document.images].filter(i => i.complete && "
+                     "i.naturalWidth > 0).length));</script></body>"))
+    dom = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    decoded = re.search(r'data-decoded="(\d+)"', dom)
+    assert decoded, dom[-500:]
+    assert int(decoded.group(1)) == len(_figures(index.read_text())) > 0
