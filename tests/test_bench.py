@@ -11,7 +11,8 @@ from vt.errors import ConfigError
 
 
 def test_throughput_measures_every_model_and_mode_side_by_side():
-    table = throughput(["resnet20", "vt_resnet20"], resolution=32, batch_size=4, steps=1, warmup=1, rounds=1)
+    table = throughput(["resnet20", "vt_resnet20"], resolution=32, batch_size=4, steps=1, warmup=1, rounds=2)
+    assert all(len(r.split()) == 2 for r in table.images_per_s_rounds)
     assert sorted(zip(table.model, table["mode"])) == [
         ("resnet20", "infer"), ("resnet20", "train"), ("vt_resnet20", "infer"), ("vt_resnet20", "train")]
     assert (table.images_per_s > 0).all() and set(table.device) == {"cpu"}
@@ -21,6 +22,17 @@ def test_throughput_measures_every_model_and_mode_side_by_side():
     mflops = table.groupby("model").mflops.first()
     assert row.flops_ratio == pytest.approx(mflops["resnet20"] / mflops["vt_resnet20"])
     assert row.efficiency == pytest.approx(row.speed_ratio / row.flops_ratio)
+
+
+def test_compare_pairs_the_rounds_the_models_took_turns_in():
+    table = pd.DataFrame({"model": ["resnet20", "vt_resnet20"], "mode": "train", "resolution": 32,
+                          "images_per_s": [100.0, 110.0], "mflops": [40.0, 32.0],
+                          "images_per_s_rounds": ["100 80 120", "110 96 108"]})
+    row = compare(table).iloc[0]
+    assert row.flops_ratio == pytest.approx(1.25)
+    # rounds: 1.10, 1.20, 0.90 times as fast, over a FLOPs ratio of 1.25
+    assert row.efficiency_min == pytest.approx(0.90 / 1.25) and row.efficiency_max == pytest.approx(1.20 / 1.25)
+    assert "efficiency_min" not in compare(table.drop(columns="images_per_s_rounds")).columns
 
 
 def test_throughput_refuses_empty_input():

@@ -82,6 +82,8 @@ def throughput(
             "images_per_s": batch_size * steps / statistics.median(seconds),
             "images_per_s_min": batch_size * steps / max(seconds), "images_per_s_max": batch_size * steps / min(seconds),
             "rounds": len(seconds),
+            # every round's images/s, in order: the models take turns each round, so round i of two models pairs
+            "images_per_s_rounds": " ".join(f"{batch_size * steps / s:.2f}" for s in seconds),
             "mflops": counts[name].flops / 1e6, "params_m": counts[name].params / 1e6,
             "precision": "bf16" if bf16 else "fp32", "channels_last": channels_last, "compiled": compile_model,
             **env,
@@ -123,6 +125,9 @@ def compare(table: pd.DataFrame) -> pd.DataFrame:
 
     ``speed_ratio`` = images/s of VT over ResNet; ``flops_ratio`` = ResNet FLOPs over VT FLOPs, the speed-up
     that FLOPs alone would predict. ``speed_ratio / flops_ratio`` below 1 means VT runs slower than its FLOPs say.
+    Where the table has each round's speed (``images_per_s_rounds``), ``efficiency_min``/``_max`` are the lowest
+    and highest efficiency of a round: the two models took turns within each round, so a round's ratio pairs
+    measurements made under the same load.
     """
     rows = []
     for (resolution, mode), group in table.groupby(["resolution", "mode"]):
@@ -132,8 +137,13 @@ def compare(table: pd.DataFrame) -> pd.DataFrame:
             if name.startswith("vt_") and base in by_model.index:
                 vt, ref = by_model.loc[name], by_model.loc[base]
                 speed, predicted = vt.images_per_s / ref.images_per_s, ref.mflops / vt.mflops
-                rows.append({"model": name, "baseline": base, "resolution": resolution, "mode": mode,
-                             "speed_ratio": speed, "flops_ratio": predicted, "efficiency": speed / predicted})
+                row = {"model": name, "baseline": base, "resolution": resolution, "mode": mode,
+                       "speed_ratio": speed, "flops_ratio": predicted, "efficiency": speed / predicted}
+                if isinstance(vt.get("images_per_s_rounds"), str) and isinstance(ref.get("images_per_s_rounds"), str):
+                    paired = [float(a) / float(b) / predicted for a, b in
+                              zip(vt.images_per_s_rounds.split(), ref.images_per_s_rounds.split(), strict=True)]
+                    row |= {"efficiency_min": min(paired), "efficiency_max": max(paired)}
+                rows.append(row)
     return pd.DataFrame(rows)
 
 

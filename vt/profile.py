@@ -2,20 +2,30 @@
 
 * ``by_part``: forward time of each part of the model (backbone stages, and each VT module's tokenizer,
   transformer and projector; the ResNet stage they replace for a ResNet), from profiler ranges that module hooks
-  open and close;
+  open and close (eager only: ``torch.compile`` fuses across the parts);
 * ``by_operator``: the whole step's self time (forward, backward, optimizer) by kind of operator: convolution,
-  matrix products, attention (softmax and fused attention), normalization, layout changes and copies, dtype casts,
-  element-wise, optimizer, other.
+  weight products (a layer's weights times every image's features: ``mm``), per-image products (two
+  activations of one image multiplied, as attention does in eqs. 1-3 and 5: ``bmm``), attention (softmax and
+  fused attention), normalization, layout changes and copies, dtype casts, element-wise, optimizer, the kernels
+  ``torch.compile`` generated (``fused kernels``: the element-wise work, norms and softmax it fused), other.
+  Beside each kind: the GFLOPs it did in the step (``torch.utils.flop_counter``, forward and backward) and the
+  GFLOP/s it ran at.
 
-``graph_breaks`` counts what ``torch.compile`` would split the model at (``torch._dynamo.explain``). Run it as::
+``ceiling`` says how efficient a VT model could be against its ResNet (speed ratio over FLOPs ratio, as
+``vt.bench``) if all its FLOP-counted work ran at the ResNet's rate: the work FLOPs do not count (normalization,
+activations, softmax, copies) does not shrink with FLOPs. ``graph_breaks`` counts what ``torch.compile`` would
+split the model at (``torch._dynamo.explain``). Run it as::
 
     python -m vt.profile --models resnet20 vt_resnet20 vit_resnet_cifar --precision bf16 --out results/bench/profile-cpu.csv
+    python -m vt.profile --models resnet20 vt_resnet20 --compile-model --out results/bench/profile-cpu-compiled.csv
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -29,9 +39,10 @@ from vt.models import create
 
 # Operator kinds, first match wins (aten names, without the "aten::" prefix).
 KINDS = [
-    ("attention", r"softmax|_softmax|scaled_dot_product|_scaled_dot|flash|efficient_attention|baddbmm"),
+    ("attention", r"softmax|_softmax|scaled_dot_product|_scaled_dot|flash|efficient_attention"),
     ("convolution", r"conv|mkldnn_convolution|_convolution"),
-    ("matrix product", r"^(mm|bmm|addmm|matmul|linear|_mkldnn_linear|mkldnn_linear|einsum)"),
+    ("per-image product", r"^(bmm|baddbmm)$"),
+    ("weight product", r"^(mm|addmm|matmul|linear|_mkldnn_linear|mkldnn_linear|einsum)$"),
     ("normalization", r"batch_norm|layer_norm|group_norm|native_batch_norm|native_layer_norm"),
     ("layout and copies", r"copy_|contiguous|clone|_to_copy_channels|permute|transpose|reshape|view|cat|stack|"
                           r"expand|unsqueeze|squeeze|flatten|split|select|slice|as_strided"),
@@ -40,11 +51,16 @@ KINDS = [
     ("element-wise", r"add|mul|div|sub|relu|gelu|threshold|sigmoid|neg|exp|log|sqrt|rsqrt|where|fill|zero|"
                      r"mean|sum|max|pool|dropout|nll|cross_entropy|clamp"),
 ]
+FUSED = "fused kernels"  # code torch.compile generated: the profiler's "## Call CompiledFxGraph ..." ranges
+ORDER = [label for label, _ in KINDS] + [FUSED, "other"]
 
 
 def kind(op: str) -> str:
-    """The kind of an operator name (``aten::bmm`` -> ``matrix product``)."""
-    name = op.split("::")[-1]
+    """The kind of an operator name (``aten::bmm`` -> ``per-image product``; a compiled graph's own code ->
+    ``fused kernels``)."""
+    if op.startswith("## Call CompiledFxGraph"):
+        return FUSED
+    name = re.sub(r"^aten(::|\.)", "", op).split(".")[0]  # profiler: aten::bmm; flop counter: aten.bmm
     for label, pattern in KINDS:
         if re.search(pattern, name):
             return label
@@ -78,52 +94,117 @@ def _hooks(parts: dict[str, nn.Module]) -> list:
     return handles
 
 
-def profile_steps(model_name: str, resolution: int = 32, batch_size: int = 128, num_classes: int = 10,
-                  precision: str = "bf16", steps: int = 3, warmup: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Profile ``steps`` SGD training steps of ``model_name`` (eager, channels_last, on CPU or the GPU) after
-    ``warmup``; returns ``(by_part, by_operator)`` in milliseconds per step and shares of the step."""
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def step_flops(step) -> pd.Series:
+    """GFLOPs of one training step's forward and backward by kind of operator (``torch.utils.flop_counter``:
+    2 FLOPs a multiply-add, as the paper's tables count multiply-adds once, so these are twice ``vt.flops``)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        step()
+    counts = pd.Series({str(op): n / 1e9 for op, n in counter.get_flop_counts()["Global"].items()}, dtype=float)
+    return counts.groupby(counts.index.map(kind)).sum()
+
+
+def _trainer(model_name: str, device: torch.device, resolution: int, batch_size: int, num_classes: int,
+             precision: str, compiled: bool) -> tuple[nn.Module, Callable[[], None], pd.Series]:
+    """A model (channels_last, SGD), a function doing one training step of it on a fixed random batch, and the
+    step's GFLOPs by kind (counted on the eager model)."""
     torch.manual_seed(0)
     model = create(model_name, num_classes=num_classes).to(device, memory_format=torch.channels_last).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     images = torch.randn(batch_size, 3, resolution, resolution, device=device).contiguous(memory_format=torch.channels_last)
     labels = torch.randint(num_classes, (batch_size,), device=device)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    forward = torch.compile(model) if compiled else model
 
-    def step() -> None:
-        with autocast:
-            loss = F.cross_entropy(model(images).float(), labels)
+    def step(optimize: bool = True, net: nn.Module = forward) -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext():
+            loss = F.cross_entropy(net(images).float(), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
+        if optimize:
+            optimizer.step()
 
-    for _ in range(warmup):
-        step()
-    handles = _hooks(_parts(model))
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    try:
-        with profile(activities=activities) as prof:
-            for _ in range(steps):
-                with record_function("step"):
-                    step()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-    finally:
-        for handle in handles:
-            handle.remove()
-    events = prof.key_averages()
+    return model, step, step_flops(lambda: step(optimize=False, net=model))
+
+
+def profile_steps(model_names: Sequence[str], resolution: int = 32, batch_size: int = 128, num_classes: int = 10,
+                  precision: str = "bf16", steps: int = 3, warmup: int = 2, compiled: bool = False,
+                  rounds: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Profile SGD training steps of each model (channels_last, on CPU or the GPU, eager or under
+    ``torch.compile``) after ``warmup``: ``rounds`` times ``steps`` steps, the models taking turns each round so
+    that a machine whose speed drifts slows them alike. Returns ``(by_part, by_operator)`` in milliseconds per
+    step and shares of the step (``by_part`` is empty when compiled), ``by_operator`` with each kind's GFLOPs
+    and GFLOP/s."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     use_cuda = device.type == "cuda"
-    total = next(e for e in events if e.key == "step")
-    step_ms = (total.device_time_total if use_cuda else total.cpu_time_total) / 1e3 / steps
-    parts = pd.DataFrame([{"model": model_name, "part": e.key.removeprefix("part::"),
-                           "ms": (e.device_time_total if use_cuda else e.cpu_time_total) / 1e3 / steps}
-                          for e in events if e.key.startswith("part::")])
-    parts["share"] = parts.ms / step_ms
-    ops = pd.DataFrame([{"op": e.key, "ms": (e.self_device_time_total if use_cuda else e.self_cpu_time_total) / 1e3 / steps}
-                        for e in events if e.key.startswith("aten::")])
-    by_kind = ops.assign(kind=ops.op.map(kind)).groupby("kind", as_index=False).ms.sum()
-    by_kind = by_kind.assign(model=model_name, share=by_kind.ms / by_kind.ms.sum(), step_ms=step_ms)
-    return parts, by_kind.sort_values("ms", ascending=False)[["model", "kind", "ms", "share", "step_ms"]]
+    trainers = {name: _trainer(name, device, resolution, batch_size, num_classes, precision, compiled)
+                for name in model_names}
+    for _, step, _ in trainers.values():
+        for _ in range(warmup):
+            step()
+    totals: dict[tuple[str, str], float] = defaultdict(float)  # (model, event key) -> ms summed over rounds
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if use_cuda else [])
+    for _ in range(rounds):
+        for name, (model, step, _) in trainers.items():
+            handles = [] if compiled else _hooks(_parts(model))
+            try:
+                with profile(activities=activities) as prof:
+                    for _ in range(steps):
+                        with record_function("step"):
+                            step()
+                    if use_cuda:
+                        torch.cuda.synchronize()
+            finally:
+                for handle in handles:
+                    handle.remove()
+            for e in prof.key_averages():
+                inclusive = e.key == "step" or e.key.startswith("part::")
+                if use_cuda:
+                    totals[name, e.key] += (e.device_time_total if inclusive else e.self_device_time_total) / 1e3
+                else:
+                    totals[name, e.key] += (e.cpu_time_total if inclusive else e.self_cpu_time_total) / 1e3
+    per_step = pd.Series(totals) / (rounds * steps)
+    parts, kinds = [], []
+    for name, (_, _, flops) in trainers.items():
+        events = per_step[name]
+        step_ms = events["step"]
+        part = events[events.index.str.startswith("part::")]
+        parts.append(pd.DataFrame({"model": name, "part": part.index.str.removeprefix("part::"), "ms": part.values,
+                                   "share": part.values / step_ms}))
+        ops = events[events.index.str.startswith(("aten::", "## Call CompiledFxGraph"))]
+        by_kind = ops.groupby(ops.index.map(kind)).sum().rename_axis("kind").reset_index(name="ms")
+        by_kind = by_kind.assign(model=name, share=by_kind.ms / by_kind.ms.sum(), step_ms=step_ms,
+                                 gflop=by_kind.kind.map(flops).fillna(0.0), compiled=compiled)
+        by_kind["gflop_per_s"] = by_kind.gflop / (by_kind.ms / 1e3)
+        columns = ["model", "kind", "ms", "share", "step_ms", "gflop", "gflop_per_s", "compiled"]
+        kinds.append(by_kind.sort_values("ms", ascending=False)[columns])
+    return pd.concat(parts, ignore_index=True), pd.concat(kinds, ignore_index=True)
+
+
+def ceiling(model: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, float]:
+    """The most a VT model's training efficiency against its ResNet (speed ratio over FLOPs ratio, the FLOPs of
+    the whole step) could be: the efficiency it would have if its FLOP-counted kinds ran at the ResNet's rate per
+    FLOP while its other work (``gflop == 0``: norms, activations, softmax, copies, the optimizer) took the time
+    it takes (``ceiling``); and the same with its per-image products (the attention products of eqs. 1-3 and 5)
+    at the rate they ran (``ceiling_per_image_as_measured``). Both arguments are ``by_operator`` tables of
+    ``profile_steps``. Also returns the FLOPs ratio and each model's share of the step that FLOPs do not count."""
+    counted, uncounted = baseline.gflop > 0, model.gflop == 0
+    flops_ratio = baseline.gflop.sum() / model.gflop.sum()
+    rate = baseline.gflop[counted].sum() / baseline.ms[counted].sum()  # GFLOP per ms
+    ideal_ms = model.gflop.sum() / rate + model.ms[uncounted].sum()
+    per_image = model.kind == "per-image product"
+    # The same with the per-image products at the rate they ran: what the method's own products leave.
+    as_measured_ms = model.gflop[~per_image].sum() / rate + model.ms[per_image].sum() + model.ms[uncounted].sum()
+    return {"ceiling": baseline.ms.sum() / ideal_ms / flops_ratio,
+            "ceiling_per_image_as_measured": baseline.ms.sum() / as_measured_ms / flops_ratio, "flops_ratio": flops_ratio,
+            "uncounted_share": model.ms[uncounted].sum() / model.ms.sum(),
+            "baseline_uncounted_share": baseline.ms[~counted].sum() / baseline.ms.sum()}
+
+
+def _rates(kinds: pd.DataFrame) -> dict[str, float]:
+    """GFLOP/s of each kind of operator (NaN for a kind the model does not have)."""
+    rates = kinds.set_index("kind").gflop_per_s
+    return {k: rates.get(k, float("nan")) for k in ORDER}
 
 
 def graph_breaks(model_name: str, resolution: int = 32, num_classes: int = 10) -> tuple[int, list[str]]:
@@ -142,42 +223,83 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--num-classes", type=int, default=10)
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="bf16")
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=3, help="steps profiled per model and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds in which the models take turns")
+    parser.add_argument("--modes", nargs="+", choices=["eager", "compiled"], default=["eager", "compiled"],
+                        help="profile the eager model, the torch.compile'd one, or both (default)")
     parser.add_argument("--out", type=Path, help="CSV of both tables (a 'table' column tells them apart)")
     args = parser.parse_args(argv)
     frames = []
     for name in args.models:
         create(name)  # an unknown name fails here, before any profiling
-    for name in args.models:
-        parts, kinds = profile_steps(name, args.resolution, args.batch_size, args.num_classes, args.precision, args.steps)
-        breaks, _ = graph_breaks(name, args.resolution, args.num_classes)
-        print(f"\n{name}: {kinds.step_ms.iloc[0]:.1f} ms a step, {breaks} graph break(s) under torch.compile")
-        print(kinds.drop(columns=["model", "step_ms"]).round(3).to_string(index=False))
-        print(parts.drop(columns="model").round(3).to_string(index=False))
-        frames += [parts.assign(table="by_part", graph_breaks=breaks), kinds.assign(table="by_operator", graph_breaks=breaks)]
-        if args.out:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            pd.concat(frames).assign(resolution=args.resolution, batch_size=args.batch_size, precision=args.precision,
-                                     device="cuda" if torch.cuda.is_available() else "cpu",
-                                     torch=torch.__version__).to_csv(args.out, index=False)
+    breaks = {name: graph_breaks(name, args.resolution, args.num_classes)[0] for name in args.models}
+    for mode in args.modes:
+        parts, kinds = profile_steps(args.models, args.resolution, args.batch_size, args.num_classes, args.precision,
+                                     args.steps, compiled=mode == "compiled", rounds=args.rounds)
+        for name in args.models:
+            rows = kinds[kinds.model == name]
+            print(f"\n{name} ({mode}): {rows.step_ms.iloc[0]:.1f} ms a step, {breaks[name]} graph break(s) under "
+                  "torch.compile")
+            print(rows.drop(columns=["model", "step_ms", "compiled"]).round(3).to_string(index=False))
+            if (parts.model == name).any():
+                print(parts[parts.model == name].drop(columns="model").round(3).to_string(index=False))
+        frames += [parts.assign(table="by_part", compiled=mode == "compiled"), kinds.assign(table="by_operator")]
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        table = pd.concat(frames, ignore_index=True)
+        table.assign(graph_breaks=table.model.map(breaks), resolution=args.resolution, batch_size=args.batch_size,
+                     precision=args.precision, steps=args.steps, rounds=args.rounds,
+                     device="cuda" if torch.cuda.is_available() else "cpu",
+                     torch=torch.__version__).to_csv(args.out, index=False)
+        print(f"\nwrote {args.out}")
+
+
+def markdown(csv_path: str | Path) -> str:
+    """README's tables from a CSV written by ``python -m vt.profile --out``: per model and mode, its step time,
+    graph breaks under ``torch.compile`` and the share of the step each kind of operator takes; then per VT model
+    and mode, its efficiency against its ResNet and the ``ceiling`` the work FLOPs do not count leaves it, with
+    the rates (GFLOP/s) its kinds of work ran at."""
+    table = pd.read_csv(csv_path)
+    kinds = table[table.table == "by_operator"]
+    setting = table.iloc[0]
+    shown = [k for k in ORDER if (kinds.kind == k).any()]
+    lines = [f"| model ({setting.device}, {setting.precision}, batch {setting.batch_size}, {setting.resolution}x"
+             f"{setting.resolution}) | mode | ms a step | graph breaks | " + " | ".join(shown) + " |",
+             "|---|---|---:|---:|" + "---:|" * len(shown)]
+    by_run = dict(list(kinds.groupby(["model", "compiled"], sort=False)))
+    for (model, compiled), rows in by_run.items():
+        share = rows.set_index("kind").share
+        cells = " | ".join(f"{100 * share.get(k, 0.0):.0f}%" for k in shown)
+        lines.append(f"| {model} | {'compiled' if compiled else 'eager'} | {rows.step_ms.iloc[0]:.0f} | "
+                     f"{int(rows.graph_breaks.iloc[0])} | {cells} |")
+    lines += ["", "| VT model vs ResNet | mode | FLOPs ratio (step) | work FLOPs do not count: share of the step "
+              "(ResNet → VT) | GFLOP/s: convolution (ResNet → VT), weight products, per-image products (VT) | "
+              "efficiency ceiling | ceiling, per-image products at their rate |", "|---|---|---:|---|---|---:|---:|"]
+    found = []
+    for (model, compiled), rows in by_run.items():
+        base = by_run.get((model.removeprefix("vt_"), compiled))
+        if not model.startswith("vt_") or base is None:
+            continue
+        c, rate = ceiling(rows, base), _rates(rows)
+        found.append((model, compiled, c, rate, _rates(base)))
+        lines.append(f"| {model} vs {model.removeprefix('vt_')} | {'compiled' if compiled else 'eager'} | "
+                     f"{c['flops_ratio']:.2f} | {100 * c['baseline_uncounted_share']:.0f}% → "
+                     f"{100 * c['uncounted_share']:.0f}% | {_rates(base)['convolution']:.0f} → "
+                     f"{rate['convolution']:.0f}, {rate['weight product']:.0f}, {rate['per-image product']:.0f} | "
+                     f"{c['ceiling']:.2f} | {c['ceiling_per_image_as_measured']:.2f} |")
+    for model, compiled, c, rate, base_rate in found:
+        if compiled:
+            share = by_run[(model, compiled)].set_index("kind").share.get("per-image product", 0.0)
+            lines += ["", f"Compiled, {model}'s per-image products (the attention of eqs. 1-3 and 5, one small matrix "
+                      f"product per image) take {100 * share:.0f}% of its step at "
+                      f"{rate['per-image product'] / rate['convolution']:.2f}x its convolutions' rate per FLOP, and "
+                      f"the work FLOPs do not count takes {100 * c['uncounted_share']:.0f}% of it "
+                      f"({model.removeprefix('vt_')}: {100 * c['baseline_uncounted_share']:.0f}%): if every counted "
+                      f"FLOP ran at {model.removeprefix('vt_')}'s rate ({base_rate['convolution']:.0f} GFLOP/s), the "
+                      f"efficiency would still be at most {c['ceiling']:.2f}, and at most "
+                      f"{c['ceiling_per_image_as_measured']:.2f} with the per-image products at the rate they ran."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
     main()
-
-
-def markdown(csv_path: str | Path) -> str:
-    """README's table from a CSV written by ``python -m vt.profile --out``: per model, its step time, graph breaks
-    under ``torch.compile``, and the share of the step each kind of operator takes."""
-    table = pd.read_csv(csv_path)
-    kinds = table[table.table == "by_operator"]
-    order = [label for label, _ in KINDS] + ["other"]
-    setting = table.iloc[0]
-    lines = [f"| model ({setting.device}, {setting.precision}, batch {setting.batch_size}, {setting.resolution}x"
-             f"{setting.resolution}, eager) | ms a step | graph breaks | " + " | ".join(order) + " |",
-             "|---|---:|---:|" + "---:|" * len(order)]
-    for model, rows in kinds.groupby("model", sort=False):
-        share = rows.set_index("kind").share
-        cells = " | ".join(f"{100 * share.get(k, 0.0):.0f}%" for k in order)
-        lines.append(f"| {model} | {rows.step_ms.iloc[0]:.0f} | {int(rows.graph_breaks.iloc[0])} | {cells} |")
-    return "\n".join(lines)

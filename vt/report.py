@@ -131,7 +131,7 @@ def _speed(row) -> str:
 
 # The CPU measurements README shows: python -m vt.bench ... --compile-model --out results/bench/<CPU_BENCH>, and
 # python -m vt.profile --out results/bench/<CPU_PROFILE> (both commands are in README beside the tables).
-CPU_BENCH = "cpu-compiled-attention.csv"
+CPU_BENCH = "cpu-compiled-*.csv"
 CPU_PROFILE = "profile-cpu-32.csv"
 
 
@@ -151,10 +151,12 @@ def speed_markdown(results_dir: str | Path = "results", pattern: str = "*-224.cs
             speed = group.set_index(["model", "mode", "resolution"]).images_per_s
             setting = f"{precision}, {'compiled' if compiled else 'eager'}, batch {group.batch_size.iloc[0]}"
             for r in compare(group).itertuples():
+                spread = (f" [{r.efficiency_min:.2f}, {r.efficiency_max:.2f}]"
+                          if pd.notna(getattr(r, "efficiency_min", float("nan"))) else "")
                 lines.append(f"| {group.device_name.iloc[0]} | {setting} | {r.model} | {r.resolution} | {r.mode} | "
                              f"{speed[(r.baseline, r.mode, r.resolution)]:,.0f} → "
                              f"{speed[(r.model, r.mode, r.resolution)]:,.0f} | "
-                             f"{r.speed_ratio:.2f} | {r.flops_ratio:.2f} | {r.efficiency:.2f} |")
+                             f"{r.speed_ratio:.2f} | {r.flops_ratio:.2f} | {r.efficiency:.2f}{spread} |")
     if len(lines) == 2:
         lines.append(f"| no {device} benchmark yet | | | | | | | | |")
     return "\n".join(lines)
