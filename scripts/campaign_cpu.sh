@@ -2,18 +2,26 @@
 # The seeded real-data campaign for two CPU cores: every study, in order, each notebook training only the runs
 # not finished yet (a run resumes from its checkpoint; a finished run is read back from its checkpoint or from
 # results/<profile>/<notebook>/runs/, where each run lands when it ends). Idempotent: start it again after a
-# stop, on another day, and it goes on where it stopped. Hours of work; meant for the background:
+# stop, on another day, and it goes on where it stopped; a study whose results landed is skipped. Hours of
+# work; meant for the background:
 #   nohup setsid bash scripts/campaign_cpu.sh > campaign.log 2>&1 &
 # Studies (profile, notebook), the plan and the measured epoch times are in each profile's comments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 studies=(
     "cifar10-cpu 01_baseline"              # ResNet-20, ViTResNet, VT-ResNet-20: 40 epochs, seeds 1-2 (about 5.5 h)
+    "tiny-imagenet-cpu-attention 05_attention"  # Sec. 6 with real boxes: VT-ResNet-20, 20 classes, 30 epochs, 3 seeds (about 1.5 h)
     "cifar10-cpu-tokenizers 02_tokenizers"  # Tables 3, 4 on VT-ResNet-20: 15 epochs, 3 seeds (about 3 h)
     "cifar10-cpu-tokens 03_resolution"      # Table 6 and token widths: 15 epochs, 3 seeds (about 3.5 h)
 )
+source scripts/ensure_env.sh
 for study in "${studies[@]}"; do
     read -r profile notebook <<< "$study"
+    # A study whose results landed with the profile's parameters is done, even where its checkpoints are gone.
+    if "$VT_PY" -m vt.notebooks landed "$profile" "$notebook"; then
+        echo "==> $profile $notebook: landed in results/$profile/, skipped"
+        continue
+    fi
     echo "==> $(date -u +%FT%TZ) $profile $notebook"
     ./run_all.sh --profile "$profile" "$notebook"
 done

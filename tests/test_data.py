@@ -375,6 +375,24 @@ def test_subset_draws_from_every_class():
     assert part.masks.shape[0] == 60
 
 
+def test_class_subset_keeps_every_kth_class_relabelled_with_boxes():
+    images = torch.zeros(20, 3, 8, 8, dtype=torch.uint8)
+    labels = torch.arange(10).repeat_interleave(2)  # 10 classes, 2 images each, sorted by class
+    boxes = torch.arange(80, dtype=torch.int16).view(20, 4)
+    full = data.Dataset("tiny-imagenet", data.Split(images, labels, boxes=boxes), data.Split(images[::2], labels[::2],
+                        boxes=boxes[::2]), [f"c{i}" for i in range(10)], (0.5,) * 3, (0.5,) * 3, "crop_flip",
+                        extra={"wnids": [f"n{i}" for i in range(10)]})
+    part = data.class_subset(full, 3)  # every third class: 0, 3, 6
+    assert part.classes == ["c0", "c3", "c6"] and part.extra["wnids"] == ["n0", "n3", "n6"]
+    assert part.train.labels.tolist() == [0, 0, 1, 1, 2, 2] and part.eval.labels.tolist() == [0, 1, 2]
+    assert torch.equal(part.train.boxes, boxes[[0, 1, 6, 7, 12, 13]]) and part.fingerprint() != full.fingerprint()
+    assert len(full.train) == 20  # the original is left as it was
+    with pytest.raises(ConfigError, match="between 1 and 10"):
+        data.class_subset(full, 11)
+    with pytest.raises(ConfigError, match="real data set"):
+        data.load("synthetic", classes=3)
+
+
 def test_decode_error_names_the_image(tmp_path):
     from vt.data.base import decode_all
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vt import findings, report, stats
-from vt.attention import object_attention, object_masks, summarize
+from vt.attention import object_attention, object_masks, over_seeds, summarize
 from vt.data import Split, load
 
 
@@ -138,6 +138,40 @@ def test_uniform_attention_has_no_lift():
     row = summarize(per_token, "uniform")
     assert row["images"] == 32 and row["lift"] == pytest.approx(1.0)
     assert row["object_area"] == pytest.approx(data.eval.masks.float().mean().item(), rel=0.05)
+
+
+def _attention(trained: list[float], untrained: list[float], area: float = 0.20, dataset: str = "tiny-imagenet"):
+    per_seed = pd.DataFrame([{"label": label, "seed": s, "object_attention": a, "object_area": area, "lift": a / area,
+                              "tokens_above_area": 0.5, "images": 1000}
+                             for label, values in (("trained", trained), ("untrained", untrained))
+                             for s, a in enumerate(values)])
+    return over_seeds(per_seed).assign(dataset=dataset)
+
+
+def test_over_seeds_gives_means_and_the_spread_over_seeds():
+    table = _attention([0.30, 0.32, 0.34], [0.20, 0.21, 0.19]).set_index("label")
+    assert table.loc["trained", "object_attention"] == pytest.approx(0.32)
+    assert table.loc["trained", "object_attention_std"] == pytest.approx(0.02)
+    assert table.loc["untrained", "seeds"] == 3 and table.loc["trained", "images"] == 1000
+
+
+def test_attention_on_objects_needs_both_intervals_above_zero_and_three_seeds():
+    clear = findings.attention_on_objects(_attention([0.30, 0.32, 0.34], [0.20, 0.21, 0.19]))
+    assert clear.verdict == findings.REPRODUCED and clear.seeds == 3
+    # trained over untrained: 12 pt, Welch interval with the two seed variances (0.02^2 and 0.01^2 over 3)
+    se = np.sqrt(0.02 ** 2 / 3 + 0.01 ** 2 / 3)
+    df = (0.02 ** 2 / 3 + 0.01 ** 2 / 3) ** 2 / ((0.02 ** 2 / 3) ** 2 / 2 + (0.01 ** 2 / 3) ** 2 / 2)
+    half = 100 * stats.t_quantile(0.975, df) * se
+    assert clear.difference == pytest.approx(12.0) and clear.ci_low == pytest.approx(12.0 - half, abs=1e-3)
+    assert "trained over the area: +12.0 pt [" in clear.evidence
+    # attention above the untrained model's, but not above the box's share of the image: not reproduced
+    below_area = findings.attention_on_objects(_attention([0.15, 0.16, 0.17], [0.10, 0.11, 0.09]))
+    assert below_area.verdict == findings.NOT_REPRODUCED
+    # seeds that disagree: an interval across zero decides nothing
+    noisy = findings.attention_on_objects(_attention([0.30, 0.10, 0.45], [0.20, 0.21, 0.19]))
+    assert noisy.verdict == findings.INCONCLUSIVE
+    assert findings.attention_on_objects(_attention([0.30], [0.20])).verdict == findings.INCONCLUSIVE
+    assert findings.attention_on_objects(_attention([0.30] * 3, [0.2] * 3, dataset="synthetic")).verdict == findings.SMOKE
 
 
 def test_a_run_cut_short_by_its_time_budget_tests_nothing():

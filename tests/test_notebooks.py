@@ -279,3 +279,27 @@ def test_the_command_behind_a_results_table_names_every_value_the_profile_does_n
     assert "resolve smoke" in line and "time_limit_min" not in line  # a budget changes when it stops, not its numbers
     options = dict(re.findall(r"-p (\w+) ('[^']*'|\S+)", line))
     assert {k: yaml.safe_load(v.strip("'")) for k, v in options.items()} == {"epochs": 7, "tokenizers": ["filter", "pooling"]}
+
+
+def test_a_study_has_landed_only_with_the_profiles_parameters_and_every_run_finished(tmp_path):
+    folder = tmp_path / "smoke" / "02_tokenizers"
+    folder.mkdir(parents=True)
+    assert not notebooks.landed("smoke", "02_tokenizers", tmp_path)  # nothing there
+    record = {"notebook": "02_tokenizers", "parameters": {**notebooks.declared("02_tokenizers"),
+                                                          **notebooks.load_profile("smoke"), "time_limit_min": 5.0}}
+    (folder / "parameters.json").write_text(json.dumps(record))
+    (folder / "summary.csv").write_text("label,finished\nfilter,True\npooling,True\n")
+    assert notebooks.landed("smoke", "02_tokenizers", tmp_path)
+    assert not notebooks.landed("cifar10-cpu", "02_tokenizers", tmp_path)  # another profile's folder is not this one
+    (folder / "summary.csv").write_text("label,finished\nfilter,True\npooling,False\n")
+    assert not notebooks.landed("smoke", "02_tokenizers", tmp_path)  # a run cut short by its budget
+    (folder / "summary.csv").write_text("label,finished\nfilter,True\npooling,True\n")
+    record["parameters"]["seeds"] = [0, 1]  # fewer or other seeds than the profile plans
+    (folder / "parameters.json").write_text(json.dumps(record))
+    assert not notebooks.landed("smoke", "02_tokenizers", tmp_path)
+    (folder.parent / "05_attention").mkdir()
+    attention = {"notebook": "05_attention", "parameters": {**notebooks.declared("05_attention"),
+                                                            **notebooks.load_profile("smoke")}}
+    (folder.parent / "05_attention" / "parameters.json").write_text(json.dumps(attention))
+    (folder.parent / "05_attention" / "summary.csv").write_text("label,seeds\ntrained,1\n")  # no finished column
+    assert notebooks.landed("smoke", "05_attention", tmp_path)

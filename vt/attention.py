@@ -68,6 +68,16 @@ def summarize(per_token: pd.DataFrame, label: str) -> dict:
     }
 
 
+def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """One row per label (``trained``, ``untrained``) from ``summarize`` rows of several seeds (a ``seed`` column):
+    the means over seeds, the sample standard deviation over seeds (ddof 1; NaN for one seed) of the attention on
+    the object and of the lift, and the number of seeds."""
+    grouped = per_seed.groupby("label", sort=False)
+    means = grouped[["object_attention", "object_area", "lift", "tokens_above_area", "images"]].mean()
+    spread = grouped[["object_attention", "lift"]].std(ddof=1).add_suffix("_std")
+    return means.join(spread).assign(images=means.images.round().astype(int), seeds=grouped.size()).reset_index()
+
+
 @torch.no_grad()
 def plot_maps(models: dict[str, torch.nn.Module], data: Dataset, resolution: int, count: int = 6,
               tokens: int = 4) -> plt.Figure:

@@ -128,10 +128,12 @@ class Parameters:
         return limit - (time.monotonic() - self.started) / 60 if limit else None
 
     def load_data(self) -> Dataset:
-        """The notebook's data set (synthetic data is generated at the recipe's resolution)."""
+        """The notebook's data set (synthetic data is generated at the recipe's resolution), with the ``classes``
+        subset of a notebook that declares it (``vt.data.class_subset``)."""
         v = self.values
         return load(v["dataset"], data_dir=v.get("data_dir") or None, resolution=v.get("resolution", 32),
-                    train_size=v.get("train_size", 0), eval_size=v.get("eval_size", 0), progress=v.get("progress", True))
+                    train_size=v.get("train_size", 0), eval_size=v.get("eval_size", 0), classes=v.get("classes", 0),
+                    progress=v.get("progress", True))
 
     def save(self) -> Path:
         """Write the parameters, the machine the notebook ran on and, for runs that landed in ``out_dir/runs/``,
@@ -260,25 +262,48 @@ def load_profile(name_or_path: str, _children: tuple[Path, ...] = ()) -> dict:
 WHEN_ONLY = ("time_limit_min", "progress")
 
 
+def _departures(record: dict) -> tuple[dict, bool]:
+    """The recorded parameters of a ``parameters.json`` that its profile (as it stands now, with the notebook's
+    defaults under it) does not give, ``WHEN_ONLY`` ones left out; and whether that profile still exists."""
+    notebook, values = record["notebook"], record["parameters"]
+    defaults = declared(notebook)
+    try:
+        planned = {**defaults, **{k: v for k, v in load_profile(str(values.get("profile", "smoke"))).items()
+                                  if k in defaults}}
+    except ConfigError:  # a profile no longer shipped
+        return {k: v for k, v in values.items() if k not in WHEN_ONLY}, False
+    return {k: v for k, v in values.items() if k not in WHEN_ONLY and planned.get(k, object()) != v}, True
+
+
 def command(parameters_json: str | Path) -> str:
     """The command that reran a notebook as ``parameters.json`` records it: ``./run_all.sh --profile P NB`` when the
     profile (as it stands now, with the notebook's defaults under it) gives every recorded value, else
     ``vt.execute`` on the resolved profile with a ``-p`` for each value that differs. ``WHEN_ONLY`` parameters are
     left out: they decide when a notebook stops or what it prints, not its numbers."""
     record = json.loads(Path(parameters_json).read_text())
-    notebook, values = record["notebook"], record["parameters"]
-    profile = str(values.get("profile", "smoke"))
-    defaults = declared(notebook)
-    try:
-        planned = {**defaults, **{k: v for k, v in load_profile(profile).items() if k in defaults}}
-    except ConfigError:  # a profile no longer shipped: every value goes on the command line
-        planned = {}
-    differ = {k: v for k, v in values.items() if k not in WHEN_ONLY and planned.get(k, object()) != v}
+    notebook, profile = record["notebook"], str(record["parameters"].get("profile", "smoke"))
+    differ, known = _departures(record)
     if not differ:
         return f"./run_all.sh --profile {profile} {notebook}"
     options = " ".join(f"-p {k} {_shell(v)}" for k, v in differ.items())
-    source = f"-f <(.venv/bin/python -m vt.notebooks resolve {profile}) " if planned else ""
+    source = f"-f <(.venv/bin/python -m vt.notebooks resolve {profile}) " if known else ""
     return f".venv/bin/python -m vt.execute notebooks/{notebook}.ipynb out.ipynb --cwd notebooks {source}{options}"
+
+
+def landed(profile: str, notebook: str, results_dir: str | Path = "results") -> bool:
+    """Whether ``results/<profile>/<notebook>/`` holds what ``./run_all.sh --profile <profile> <notebook>`` would
+    make now: a ``parameters.json`` that the profile gives in full (``command``) and a summary whose runs all
+    finished. The CPU campaign skips such a study, so that a notebook whose trained models live only in
+    checkpoints (``05_attention``) is not trained again once they are gone."""
+    folder = results_root(results_dir) / profile / notebook
+    recorded, summary = folder / "parameters.json", folder / "summary.csv"
+    if not recorded.exists() or not summary.exists():
+        return False
+    record = json.loads(recorded.read_text())
+    if str(record["parameters"].get("profile")) != profile or _departures(record)[0]:
+        return False
+    table = pd.read_csv(summary)
+    return "finished" not in table or bool(table.finished.all())
 
 
 def _shell(value) -> str:
@@ -450,10 +475,13 @@ def plot_curves(history: pd.DataFrame, path: Path, title: str) -> plt.Figure:
 def main(argv: list[str] | None = None) -> int:
     """``python -m vt.notebooks check|resolve PROFILE``: check a profile; ``resolve`` also prints it as YAML on
     stdout (its parent's values filled in, the check's line going to stderr). Exit status 2 with one line if it
-    is bad."""
+    is bad. ``python -m vt.notebooks landed PROFILE NOTEBOOK`` exits 0 when that study has landed (``landed``),
+    1 when not."""
     argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 3 and argv[0] == "landed":
+        return 0 if landed(argv[1], argv[2]) else 1
     if len(argv) != 2 or argv[0] not in ("check", "resolve"):
-        print("usage: python -m vt.notebooks check|resolve PROFILE", file=sys.stderr)
+        print("usage: python -m vt.notebooks check|resolve PROFILE, or landed PROFILE NOTEBOOK", file=sys.stderr)
         return 2
     try:
         values = load_profile(argv[1])

@@ -22,12 +22,14 @@ from vt.paths import ROOT
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
 PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-cpu-long", "cifar10-cpu", "cifar10-cpu-tokenizers",
-              "cifar10-cpu-tokens", "paper", "smoke"]
+              "cifar10-cpu-tokens", "tiny-imagenet-cpu-attention", "paper", "smoke"]
 REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, 30 epochs)",
              "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
              "cifar10-cpu-tokenizers": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
              "cifar10-cpu-tokens": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
-             "cifar10-cpu-long": "CIFAR-10 (2 CPU cores, longer)", "paper": "paper recipe",
+             "cifar10-cpu-long": "CIFAR-10 (2 CPU cores, longer)",
+             "tiny-imagenet-cpu-attention": "Tiny ImageNet, 20 classes, VT-ResNet-20, 30 epochs (2 CPU cores)",
+             "paper": "paper recipe",
              "lip": "LIP", "smoke": "synthetic smoke run"}
 
 
