@@ -102,15 +102,20 @@ def _arm(summary: pd.DataFrame, row: pd.Series) -> stats.Arm:
     return stats.Arm(float(row.eval_acc), std, seeds, None if size is None or pd.isna(size) else int(size), correct)
 
 
+def _all_hold(summary: pd.DataFrame, verdicts: list[str]) -> str:
+    """A claim that needs every comparison: reproduced when all are, not reproduced when any is not, inconclusive
+    otherwise; the smoke verdict on synthetic data."""
+    if _synthetic(summary):
+        return SMOKE
+    return (NOT_REPRODUCED if NOT_REPRODUCED in verdicts else
+            REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE)
+
+
 def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], decide) -> tuple[str, stats.Difference]:
     """Compare each ``(a, b)`` pair; the verdict is the claim's over all pairs (every pair must hold; any pair
     that fails it fails the claim) and the difference reported is the closest pair's (smallest ``a - b``)."""
     differences = [stats.compare(_arm(summary, a), _arm(summary, b)) for a, b in pairs]
-    verdicts = [decide(d) for d in differences]
-    verdict = (NOT_REPRODUCED if NOT_REPRODUCED in verdicts else
-               REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE)
-    if _synthetic(summary):
-        verdict = SMOKE
+    verdict = _all_hold(summary, [decide(d) for d in differences])
     closest = min(differences, key=lambda d: d.difference)
     closest.seeds = min(d.seeds for d in differences)
     return verdict, closest
@@ -298,23 +303,14 @@ def attention_on_objects(summary: pd.DataFrame) -> Finding:
     if trained is None or untrained is None:
         return _missing(key, source, claim, "trained and untrained attention")
 
-    def arm(row: pd.Series, column: str = "object_attention") -> stats.Arm:
-        std = row.get(f"{column}_std", float("nan"))
-        return stats.Arm(row[column], 0.0 if pd.isna(std) else float(std), int(row.get("seeds", 1) or 1), None)
+    def arm(row: pd.Series) -> stats.Arm:
+        std = row.get("object_attention_std", float("nan"))
+        return stats.Arm(row.object_attention, 0.0 if pd.isna(std) else float(std), int(row.get("seeds", 1) or 1), None)
 
     over_untrained = stats.compare(arm(trained), arm(untrained), seeds_only=True)
     over_area = stats.compare(arm(trained), stats.Arm(trained.object_area, 0.0, over_untrained.seeds, None),
                               seeds_only=True)
-    if _synthetic(summary):
-        verdict = SMOKE
-    elif over_untrained.seeds < stats.MIN_SEEDS:
-        verdict = INCONCLUSIVE
-    elif over_untrained.low > 0 and over_area.low > 0:
-        verdict = REPRODUCED
-    elif over_untrained.high < 0 or over_area.high < 0:
-        verdict = NOT_REPRODUCED
-    else:
-        verdict = INCONCLUSIVE
+    verdict = _all_hold(summary, [stats.verdict_better(d) for d in (over_untrained, over_area)])
     area_interval = ("" if pd.isna(over_area.low) else
                      f" [{100 * over_area.low:+.1f}, {100 * over_area.high:+.1f}]")
     return _compared(key, source, claim, verdict, over_untrained,

@@ -140,7 +140,8 @@ class Parameters:
         the machine each trained on (``trained_on``: a run read back may come from another) to
         ``out_dir/parameters.json``."""
         path = self.out_dir / "parameters.json"
-        record = {"notebook": self.notebook, "parameters": self.values, "environment": environment(resolve_device(str(self.values.get("device", "auto"))))}
+        device = resolve_device(str(self.values.get("device", "auto")))
+        record = {"notebook": self.notebook, "parameters": self.values, "environment": environment(device)}
         landed = sorted((self.out_dir / "runs").glob("*/config.json"))
         if landed:
             record["trained_on"] = {p.parent.name: json.loads(p.read_text()).get("environment") for p in landed}

@@ -36,6 +36,7 @@ from torch import nn
 from torch.profiler import ProfilerActivity, profile, record_function
 
 from vt.models import create
+from vt.train import resolve_device
 
 # Operator kinds, first match wins (aten names, without the "aten::" prefix).
 KINDS = [
@@ -135,7 +136,7 @@ def profile_steps(model_names: Sequence[str], resolution: int = 32, batch_size: 
     that a machine whose speed drifts slows them alike. Returns ``(by_part, by_operator)`` in milliseconds per
     step and shares of the step (``by_part`` is empty when compiled), ``by_operator`` with each kind's GFLOPs
     and GFLOP/s."""
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device("auto")
     use_cuda = device.type == "cuda"
     trainers = {name: _trainer(name, device, resolution, batch_size, num_classes, precision, compiled)
                 for name in model_names}
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         table = pd.concat(frames, ignore_index=True)
         table.assign(graph_breaks=table.model.map(breaks), resolution=args.resolution, batch_size=args.batch_size,
                      precision=args.precision, steps=args.steps, rounds=args.rounds,
-                     device="cuda" if torch.cuda.is_available() else "cpu",
+                     device=resolve_device("auto").type,
                      torch=torch.__version__).to_csv(args.out, index=False)
         print(f"\nwrote {args.out}")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from vt.notebooks import results_root
+from vt.report import REAL_DATA, markdown, profiles
 
 # nbconvert's JupyterLab page without the scripts it loads from the network, and a way back to the index.
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -51,8 +52,6 @@ def _exporter():
 
 def _profile_section(profile: str, profile_dir: Path, out: Path, exporter) -> list[str]:
     """Render one profile's notebooks into ``out/<profile>/`` and return its index section's HTML lines."""
-    from vt.report import REAL_DATA
-
     lines = [f'<section id="{html.escape(profile)}"><h2>{html.escape(REAL_DATA.get(profile, profile))} '
              f"<small>(profile <code>{html.escape(profile)}</code>)</small></h2>"]
     for notebook in notebooks(profile_dir):
@@ -77,8 +76,6 @@ def write(out_dir: str | Path, results_dir: str | Path = "results") -> Path:
     table (verdicts of the paper's Tables 2-10 and the earlier report's experiments), then per profile, in the
     order of ``vt.report.PREFERENCE``, one link per notebook and its figures. Returns the index's path."""
     from nbconvert.filters.markdown import markdown2html
-
-    from vt.report import markdown, profiles
 
     root = results_root(results_dir)
     out = Path(out_dir)
