@@ -3,7 +3,7 @@
 import torch
 
 from vt.models import create
-from vt.walkthrough import part_flops, trace
+from vt.walkthrough import part_flops, trace, walk_model
 
 
 def test_the_trace_is_the_forward_pass_of_the_first_module():
@@ -30,3 +30,35 @@ def test_part_costs_add_up_to_the_vt_and_name_the_replaced_stage():
     vt_parts = costs[costs.index.str.startswith("vt.")]
     assert len(vt_parts) == 8  # three tokenizers, three transformers, two projectors (the last module has none)
     assert costs.flops.iloc[-1] == 13_025_280  # ResNet-20's third stage at 32x32, as vt.flops counts it
+
+
+def _publish_by_hand(folder, model, seed: int = 4) -> None:
+    """A manifest in ``folder`` listing ``model``'s state as the 'cifar10' weights of vt_resnet20."""
+    import pandas as pd
+
+    from vt import weights as W
+
+    torch.save(model.state_dict(), folder / "vt.pt")
+    row = {"model": "vt_resnet20", "weights": "cifar10", "file": "vt.pt", "profile": "p", "notebook": "n",
+           "seed": seed, "epochs": 1, "dataset": "cifar10", "resolution": 32, "precision": "bf16", "batch_size": 8,
+           "eval_acc": 0.5, "sha256": W.sha256(folder / "vt.pt")}
+    pd.DataFrame([row], columns=W.MANIFEST_COLUMNS).to_csv(folder / "manifest.csv", index=False)
+
+
+def test_the_walk_model_has_the_shipped_weights_on_cifar10_only(tmp_path):
+    torch.manual_seed(7)
+    trained = create("vt_resnet20")
+    _publish_by_hand(tmp_path, trained)
+    model, whose = walk_model("cifar10", 32, 10, tmp_path)
+    assert whose.startswith("trained weights") and "seed 4" in whose
+    for name, value in trained.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[name], value)
+    for dataset, resolution in (("synthetic", 32), ("cifar10", 64)):
+        other, whose = walk_model(dataset, resolution, 10, tmp_path)
+        assert whose.startswith("untrained")
+        assert not torch.equal(other.state_dict()["fc.weight"], trained.state_dict()["fc.weight"])
+
+
+def test_the_walk_model_says_so_while_no_weights_are_published(tmp_path):
+    model, whose = walk_model("cifar10", 32, 10, tmp_path)
+    assert whose == "untrained weights (no trained CIFAR-10 weights are published yet)"

@@ -4,12 +4,14 @@
 the feature map ``X``, the tokenizer's spatial attention ``A`` and tokens ``T`` (eq. 1), the transformer's
 token-to-token weights and output tokens (eqs. 3-4), and the projector's pixel-to-token weights and output map
 (eq. 5). The forward pass of the model computes the same values (a test checks it); the trace only keeps them.
-``part_flops`` sets the FLOPs of each part beside the ResNet stage the VT modules replace.
+``part_flops`` sets the FLOPs of each part beside the ResNet stage the VT modules replace. ``walk_model`` picks the
+model walked through: the shipped CIFAR-10 weights on CIFAR-10, untrained weights otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -20,6 +22,9 @@ from vt.models import create
 from vt.models.attention import attend
 from vt.models.tokenizers import _pixels
 from vt.models.vt_resnet import VTResNet
+from vt.weights import WEIGHTS_DIR, WeightsError, entry, load_into
+
+WALK_MODEL = "vt_resnet20"
 
 
 @dataclass
@@ -33,6 +38,22 @@ class Trace:
     tokens_out: Tensor  # T_out (B, L, D): eqs. 3-4
     projection: Tensor  # (B, HW, L): eq. 5, softmax_L((X W_Q)(T W_K)^T), row p: what pixel p reads from each token
     features_out: Tensor  # X_out (B, C, H, W): eq. 5, X_in + the projected tokens
+
+
+def walk_model(dataset: str, resolution: int, num_classes: int, folder: Path = WEIGHTS_DIR) -> tuple[VTResNet, str]:
+    """The VT-ResNet-20 to walk through and a sentence saying whose weights it has: on CIFAR-10 at 32x32, the
+    shipped ``"cifar10"`` weights of the lowest published seed (``vt.weights``, hash checked); otherwise, or while
+    none are published, untrained weights drawn from the current torch seed."""
+    model = create(WALK_MODEL, num_classes=num_classes)
+    if dataset == "cifar10" and resolution == 32:
+        try:
+            row = entry(WALK_MODEL, "cifar10", folder)
+        except WeightsError:  # not published yet: the walkthrough still runs, and says so
+            return model, "untrained weights (no trained CIFAR-10 weights are published yet)"
+        load_into(model, WALK_MODEL, "cifar10", folder, seed=int(row.seed))
+        return model, (f"trained weights: {WALK_MODEL} 'cifar10' seed {row.seed} from profile {row.profile}, "
+                       f"{row.epochs} epochs, {row.eval_acc:.2%} test accuracy")
+    return model, "untrained weights: the maps show what the equations compute, not what training teaches"
 
 
 @torch.no_grad()
