@@ -94,3 +94,16 @@ def test_report_md_and_verdicts_csv_match_the_report():
     assert {"seeds", "difference", "ci_low", "ci_high"} <= set(saved.columns)
     expected = report.verdicts(ROOT / "results")
     assert list(saved.key) == list(expected.key) and list(saved.verdict) == list(expected.verdict)
+
+
+def test_each_trained_claim_says_the_epochs_its_evidence_trained():
+    table = report.headline(report.verdicts(ROOT / "results"))
+    lines = report.markdown(ROOT / "results").splitlines()
+    trained = table[(table.profile != "") & ~table.key.isin(report.COUNTED)]
+    assert len(trained)
+    for row in trained.itertuples():
+        recorded = pd.read_json(ROOT / "results" / row.profile / row.notebook / "parameters.json", typ="series")
+        values = recorded["parameters"]
+        epochs = values.get("epochs", values.get("seg_epochs"))
+        line = next(line for line in lines if line.startswith(f"| {row.claim} |"))
+        assert f", {epochs} epochs (`{row.notebook}`)" in line, line

@@ -11,6 +11,7 @@ DIR`` renders every executed notebook into a browsable report (``vt.report_html`
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -22,13 +23,14 @@ from vt.paths import ROOT
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
 PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-cpu-long", "cifar10-cpu", "cifar10-cpu-tokenizers",
-              "cifar10-cpu-tokens", "tiny-imagenet-cpu-attention", "paper", "smoke"]
-REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, 30 epochs)",
+              "cifar10-cpu-tokens", "cifar10-cpu-resolution", "tiny-imagenet-cpu-attention", "paper", "smoke"]
+REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, longer)",
              "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
              "cifar10-cpu-tokenizers": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
              "cifar10-cpu-tokens": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
+             "cifar10-cpu-resolution": "CIFAR-10, ResNet-20 and VT-ResNet-20, 32 vs 64 px (2 CPU cores)",
              "cifar10-cpu-long": "CIFAR-10 (2 CPU cores, longer)",
-             "tiny-imagenet-cpu-attention": "Tiny ImageNet, 20 classes, VT-ResNet-20, 30 epochs (2 CPU cores)",
+             "tiny-imagenet-cpu-attention": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
              "paper": "paper recipe",
              "lip": "LIP", "smoke": "synthetic smoke run"}
 
@@ -101,7 +103,8 @@ def markdown(results_dir: str | Path = "results") -> str:
     lines = ["| claim | source | verdict | difference [95% CI], seeds | evidence from | numbers |",
              "|---|---|---|---|---|---|"]
     for row in headline(verdicts(results_dir)).itertuples():
-        data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile)
+        data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile) + _budget(
+            results_root(results_dir) / row.profile / row.notebook)
         where = f"{data} (`{row.notebook}`)" if row.profile else "—"
         statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
         lines.append(f"| {row.claim} | {row.source} | {row.verdict} | {statistic} | {where} | {row.evidence} |")
@@ -124,6 +127,14 @@ def markdown(results_dir: str | Path = "results") -> str:
             shown = f"`{command(recorded)}`" if recorded.exists() else "no parameters.json"
             lines.append(f"| {REAL_DATA.get(profile, profile)} | `{notebook}` | {shown.replace('|', chr(92) + '|')} |")
     return "\n".join(lines)
+
+
+def _budget(folder: Path) -> str:
+    """``", N epochs"`` as ``folder/parameters.json`` records the training budget; empty where it records none."""
+    recorded = folder / "parameters.json"
+    values = json.loads(recorded.read_text())["parameters"] if recorded.exists() else {}
+    epochs = values.get("epochs", values.get("seg_epochs"))  # 07_segmentation's recipe has its own names
+    return f", {epochs} epochs" if epochs else ""
 
 
 def _speed(row) -> str:
