@@ -219,3 +219,19 @@ def test_a_profile_the_report_does_not_list_still_outranks_the_smoke_run(tmp_pat
     head = report.headline(report.verdicts(tmp_path)).set_index("key")
     assert head.loc["vit_beats_resnets", "profile"] == "my-gpu-run"
     assert head.loc["vit_beats_resnets", "verdict"] == findings.NOT_REPRODUCED
+
+
+def test_a_verdict_on_enough_seeds_outranks_a_preferred_profile_with_one_seed(tmp_path):
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.80},
+            {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}]
+    for profile, table in (("cifar10-long", summary(rows).assign(seeds=1, eval_acc_std=float("nan"))),
+                           ("cifar10-cpu", summary(rows))):
+        (tmp_path / profile / "01_baseline").mkdir(parents=True)
+        table.to_csv(tmp_path / profile / "01_baseline" / "summary.csv", index=False)
+    head = report.headline(report.verdicts(tmp_path)).set_index("key")
+    assert (head.loc["vit_beats_resnets", "profile"], head.loc["vit_beats_resnets", "verdict"]) == (
+        "cifar10-cpu", findings.REPRODUCED)
+    (tmp_path / "cifar10-cpu" / "01_baseline" / "summary.csv").unlink()  # only the one-seed run left
+    head = report.headline(report.verdicts(tmp_path)).set_index("key")
+    assert (head.loc["vit_beats_resnets", "profile"], head.loc["vit_beats_resnets", "verdict"]) == (
+        "cifar10-long", findings.INCONCLUSIVE)

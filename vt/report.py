@@ -20,6 +20,7 @@ import pandas as pd
 from vt.findings import CHECKS, NOT_RUN, Finding
 from vt.notebooks import command, results_root
 from vt.paths import ROOT
+from vt.stats import MIN_SEEDS
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
 PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-cpu-long", "cifar10-cpu", "cifar10-cpu-tokenizers",
@@ -78,10 +79,14 @@ def verdicts(results_dir: str | Path = "results") -> pd.DataFrame:
 
 
 def headline(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim, in the claims' order: its verdict from the most preferred profile that ran it."""
+    """One row per claim, in the claims' order: its verdict from the most preferred profile that ran it, where a
+    comparison on real data with at least ``vt.stats.MIN_SEEDS`` seeds an arm (one that can decide the claim)
+    comes before any with fewer, whatever their profiles' order."""
     order = {p: i for i, p in enumerate(PREFERENCE)}
     last = order["smoke"]  # a profile not listed is real data: after the listed real ones, before the smoke run
-    ranked = table.assign(rank=table.profile.map(lambda p: order.get(p, last - 0.5) if p else len(order) + 1))
+    rank = table.profile.map(lambda p: order.get(p, last - 0.5) if p else len(order) + 1)
+    seeded = (table.profile != "smoke") & (pd.to_numeric(table.seeds, errors="coerce") >= MIN_SEEDS)
+    ranked = table.assign(rank=rank + len(order) * ~seeded)
     best = ranked.sort_values("rank", kind="stable").groupby("key", sort=False).head(1)
     return best.sort_index().drop(columns="rank")
 
