@@ -107,3 +107,12 @@ def test_each_trained_claim_says_the_epochs_its_evidence_trained():
         epochs = values.get("epochs", values.get("seg_epochs"))
         line = next(line for line in lines if line.startswith(f"| {row.claim} |"))
         assert f", {epochs} epochs (`{row.notebook}`)" in line, line
+
+
+def test_no_result_names_the_folders_of_the_machine_that_made_it():
+    """Results record paths relative to the project (``vt.paths.shown``): checkpoints/..., ../shared/..."""
+    machine = (str(ROOT), str(ROOT.parent) + "/")
+    named = [str(p.relative_to(ROOT)) for p in (ROOT / "results").rglob("*")
+             if p.is_file() and p.suffix in {".json", ".ipynb", ".csv", ".md"} and not p.name.startswith(".")
+             and any(folder in p.read_text(errors="ignore") for folder in machine)]
+    assert not named, named

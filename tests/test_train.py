@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import signal
@@ -19,6 +20,7 @@ import torch
 from vt import checkpoint, data
 from vt.config import TrainConfig
 from vt.errors import CheckpointCorruptError, CheckpointMismatchError, ConfigError
+from vt.paths import ROOT
 from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, cpu_name, train
 
 SMALL = dict(train_size=512, eval_size=256, batch_size=64, lr=0.05, progress=False)
@@ -47,6 +49,8 @@ def test_history_csv_and_config_are_written_beside_the_checkpoint(tmp_path, shap
     history = train(TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL), shapes)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / HISTORY), history)
     assert (tmp_path / "config.json").exists() and not list(tmp_path.glob("*.tmp"))
+    recorded = json.loads((tmp_path / "config.json").read_text())["config"]["checkpoint_dir"]
+    assert not Path(recorded).is_absolute() and (ROOT / recorded).resolve() == tmp_path.resolve()
 
 
 def test_per_example_predictions_are_kept_and_give_the_recorded_accuracy(tmp_path, shapes):

@@ -32,6 +32,7 @@ from vt.config import HELP, TrainConfig
 from vt.data import Dataset, load, make_loader
 from vt.errors import ConfigError, DataError
 from vt.models import arguments, create
+from vt.paths import shown
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.csv"
@@ -258,7 +259,8 @@ class _Run:
         checkpoint.atomic_write(self.dir / HISTORY, lambda tmp: frame.to_csv(tmp, index=False))
         if self.world == 1:  # ranks evaluate disjoint shares of the split: only a single process holds them all
             checkpoint.save_array(self.dir / PREDICTIONS, self.predictions)
-        record = {"config": asdict(self.config), "model_kwargs": self.model_kwargs, "environment": environment(self.device),
+        record = {"config": {**asdict(self.config), "checkpoint_dir": shown(self.config.checkpoint_dir)},
+                  "model_kwargs": self.model_kwargs, "environment": environment(self.device),
                   "world_size": self.world, "data_source": self.data.source, "data": self.identity["data"]}
         checkpoint.atomic_write(self.dir / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
 

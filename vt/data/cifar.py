@@ -15,6 +15,7 @@ import torch
 
 from vt.data import archive
 from vt.data.base import Dataset, Split, cached, data_dir, decode_all, find, not_found
+from vt.paths import shown
 from vt.errors import DataError
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -64,7 +65,7 @@ def cifar10(
         arrays = cached(root / "cache", "cifar10-jpeg", source, build) if cache else build()
         train = Split(arrays["train_images"], arrays["train_labels"])
         test = Split(arrays["test_images"], arrays["test_labels"])
-    return Dataset("cifar10", train, test, list(CLASSES), MEAN, STD, augment="crop_flip", source=str(source))
+    return Dataset("cifar10", train, test, list(CLASSES), MEAN, STD, augment="crop_flip", source=shown(source))
 
 
 def _read_pickles(source: Path) -> tuple[Split, Split]:

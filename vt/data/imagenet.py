@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from vt.data.base import Dataset, FolderSplit, data_dir, find, not_found
+from vt.paths import shown
 from vt.errors import DataError
 
 SOURCES = ("imagenet", "ILSVRC2012")
@@ -38,7 +39,7 @@ def imagenet(
     if val_classes != classes:
         raise DataError(f"{source}: val/ has {len(val_classes)} class folders, train/ has {len(classes)}; "
                         "sort val images into class folders first")
-    return Dataset("imagenet", train, val, classes, MEAN, STD, augment="resized_crop_flip", source=str(source))
+    return Dataset("imagenet", train, val, classes, MEAN, STD, augment="resized_crop_flip", source=shown(source))
 
 
 def _folder_split(folder: Path) -> tuple[FolderSplit, list[str]]:

@@ -15,6 +15,7 @@ import torch
 
 from vt.data import archive
 from vt.data.base import Dataset, Split, cached, data_dir, decode_all, find, not_found
+from vt.paths import shown
 from vt.errors import DataError
 
 FOLDER = "tiny-imagenet-200"
@@ -57,7 +58,7 @@ def tiny_imagenet(
         mean=MEAN,
         std=STD,
         augment="crop_flip",
-        source=str(source),
+        source=shown(source),
         extra={"wnids": _decode(arrays["wnids"])},
     )
 
