@@ -107,9 +107,10 @@ def markdown(results_dir: str | Path = "results") -> str:
     """The README's results section: the verdict per claim, then the accuracy of every run on real data."""
     lines = ["| claim | source | verdict | difference [95% CI], seeds | evidence from | numbers |",
              "|---|---|---|---|---|---|"]
+    root = results_root(results_dir)
     for row in headline(verdicts(results_dir)).itertuples():
         data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile) + _budget(
-            results_root(results_dir) / row.profile / row.notebook)
+            root / row.profile / row.notebook)
         where = f"{data} (`{row.notebook}`)" if row.profile else "—"
         statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
         lines.append(f"| {row.claim} | {row.source} | {row.verdict} | {statistic} | {where} | {row.evidence} |")
@@ -126,7 +127,6 @@ def markdown(results_dir: str | Path = "results") -> str:
                      f"{_speed(r)} |")
     if len(real):
         lines += ["", "| data (profile) | notebook | the command that produced these rows |", "|---|---|---|"]
-        root = results_root(results_dir)
         for (profile, notebook), _ in real.groupby(["profile", "notebook"], sort=False):
             recorded = root / profile / notebook / "parameters.json"
             shown = f"`{command(recorded)}`" if recorded.exists() else "no parameters.json"
