@@ -194,16 +194,28 @@ def test_resnet20_matches_he_within_the_margin_and_states_the_budget():
     assert findings.resnet20_matches_he(summary(rows).assign(label="vt_resnet20")).verdict == findings.NOT_RUN
 
 
-def test_speed_of_runs_that_shared_a_device_decides_nothing():
+def test_speed_is_judged_over_seeds_and_runs_that_shared_a_device_decide_nothing():
     rows = [{"label": "resnet18", "model": "resnet18", "eval_acc": 0.9, "images_per_s": 900.0,
-             "images_per_s_low": 880.0, "images_per_s_high": 920.0},
+             "images_per_s_seeds": "880 900 920"},
             {"label": "vt_resnet18", "model": "vt_resnet18", "eval_acc": 0.9, "images_per_s": 800.0,
-             "images_per_s_low": 780.0, "images_per_s_high": 870.0}]
-    assert findings.vt_slower(summary(rows)).verdict == findings.REPRODUCED
-    rows[1]["images_per_s_high"] = 885.0 + 10  # the spreads overlap: one run's epochs cannot order them
+             "images_per_s_seeds": "790 800 810"}]
+    slower = findings.vt_slower(summary(rows))
+    # Welch over log speeds: 800/900 geometric means, 4 degrees of freedom; the change in speed is about -11%.
+    assert slower.verdict == findings.REPRODUCED and slower.unit == "%" and slower.seeds == 3
+    assert slower.difference == pytest.approx(100 * (np.exp(np.mean(np.log([790, 800, 810]))
+                                                            - np.mean(np.log([880, 900, 920]))) - 1), abs=1e-6)
+    assert slower.ci_high < 0 and "0.89x [" in slower.evidence and "resnet18 880 900 920" in slower.evidence
+    assert "-11.1 % [" in slower.statistic()
+    rows[1]["images_per_s_seeds"] = "700 900 1100"  # one seed faster, one slower: seeds cannot order them
     assert findings.vt_slower(summary(rows)).verdict == findings.INCONCLUSIVE
-    assert findings.vt_slower(summary(rows[:1] + [{**rows[1], "images_per_s_low": 930.0, "images_per_s_high": 950.0}])
-                              ).verdict == findings.NOT_REPRODUCED
+    rows[1]["images_per_s_seeds"] = "790 800"  # two seeds: a clear gap, but too few to decide
+    assert findings.vt_slower(summary(rows)).verdict == findings.INCONCLUSIVE
+    one_seed = findings.vt_slower(summary([{**rows[0], "images_per_s_seeds": 900.0, "seeds": 1},
+                                           {**rows[1], "images_per_s_seeds": 800.0, "seeds": 1}]))
+    assert one_seed.verdict == findings.INCONCLUSIVE and "no interval, 1 seed" in one_seed.statistic()
+    rows[1]["images_per_s_seeds"] = "990 1000 1010"
+    assert findings.vt_slower(summary(rows)).verdict == findings.NOT_REPRODUCED
+    assert findings.vt_slower(summary(rows).drop(columns="images_per_s_seeds")).verdict == findings.INCONCLUSIVE
     shared = summary(rows).assign(shared_by=4)
     finding = findings.vt_slower(shared)
     assert finding.verdict == findings.NOT_RUN and "4 at a time" in finding.evidence

@@ -152,10 +152,19 @@ def test_a_notebook_runs_as_a_user_would(tmp_path, monkeypatch):
     assert "without encryption" not in run.stderr  # the kernel is reached over IPC, not TCP
     summary = (tmp_path / "results" / "smoke" / "02_tokenizers" / "summary.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in summary[1:]] == ["filter", "pooling"]
+    assert "images_per_s_seeds" in summary[0].split(",")
     assert (tmp_path / "results" / "smoke" / "02_tokenizers" / "curves.png").exists()
     executed = nbformat.read(out, as_version=4)
     findings = [o for c in executed.cells for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
     assert "filter-based tokenizer" in findings[-1]["data"]["text/markdown"]
+
+
+def test_each_seed_gives_one_speed_the_median_of_its_epochs_after_the_first():
+    history = pd.DataFrame({"seed": [0] * 4 + [1] * 4, "epoch": [1, 2, 3, 4] * 2,
+                            "images_per_s": [10.0, 100.0, 104.0, 5.0, 20.0, 90.0, 95.0, 93.0]})
+    # The first epoch (compilation) and one epoch slowed by other work do not move a seed's speed.
+    assert notebooks._seed_speeds(history) == "100.00 93.00"
+    assert notebooks._seed_speeds(history[history.epoch == 1]) == ""
 
 
 def test_a_spent_time_budget_stops_the_notebook_and_a_rerun_finishes_it(tmp_path, monkeypatch):

@@ -101,6 +101,14 @@ def against(a: Arm, value: float, level: float = 0.95) -> Difference:
     return Difference(diff, diff - t * se, diff + t * se, a.seeds, False)
 
 
+def speed_ratio(a: list[float], b: list[float], level: float = 0.95) -> Difference:
+    """``log(a / b)`` for two models' per-seed speeds (images/s): the difference of their mean log speeds with a
+    Welch ``level`` interval over seeds alone (``compare`` with ``seeds_only``); ``exp`` of it is the ratio of
+    their geometric-mean speeds. Speeds are measured, not sampled from a test set, so seeds are the only spread."""
+    logs = [Arm.of([math.log(x) for x in speeds], None) for speeds in (a, b)]
+    return compare(*logs, level=level, seeds_only=True)
+
+
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile (``p`` > 0.5) of Student's t with ``df`` degrees of freedom (the normal's for infinite
     ``df``): its density integrated numerically and the quantile found by bisection, to about 1e-6."""
@@ -143,6 +151,13 @@ def verdict_better(d: Difference) -> str:
     if d.seeds < MIN_SEEDS:
         return INCONCLUSIVE
     return REPRODUCED if d.low > 0 else NOT_REPRODUCED if d.high < 0 else INCONCLUSIVE
+
+
+def verdict_lower(d: Difference) -> str:
+    """For "a is lower than b" (slower, for speeds): the mirror of ``verdict_better``."""
+    if d.seeds < MIN_SEEDS:
+        return INCONCLUSIVE
+    return REPRODUCED if d.high < 0 else NOT_REPRODUCED if d.low > 0 else INCONCLUSIVE
 
 
 def verdict_not_worse(d: Difference, tolerance: float) -> str:
