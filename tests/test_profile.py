@@ -50,5 +50,9 @@ def test_the_ceiling_runs_every_counted_flop_at_the_baselines_rate_and_keeps_the
     c = profile.ceiling(vt, resnet)
     assert c["flops_ratio"] == pytest.approx(2.0)
     assert c["ceiling"] == pytest.approx(100 / (50 / 2 + 60) / 2)  # 25 ms counted at 2 GFLOP/ms, 60 ms kept
-    assert c["ceiling_per_image_as_measured"] == pytest.approx(100 / (40 / 2 + 20 + 60) / 2)
+    # Then each counted kind takes the time it took: per-image products first, the convolutions last, which
+    # leaves the profiled efficiency.
+    assert list(c["as_run"]) == ["per-image product", "convolution"]
+    assert c["as_run"]["per-image product"] == pytest.approx(100 / (40 / 2 + 20 + 60) / 2)
+    assert c["as_run"]["convolution"] == pytest.approx(100 / 110 / 2) == pytest.approx(c["profiled"])
     assert c["uncounted_share"] == pytest.approx(60 / 110) and c["baseline_uncounted_share"] == pytest.approx(0.5)

@@ -116,3 +116,27 @@ def test_no_result_names_the_folders_of_the_machine_that_made_it():
              if p.is_file() and p.suffix in {".json", ".ipynb", ".csv", ".md"} and not p.name.startswith(".")
              and any(folder in p.read_text(errors="ignore") for folder in machine)]
     assert not named, named
+
+
+def test_the_speed_claim_states_each_vt_models_efficiency_on_the_cpu_bench(tmp_path):
+    """Real runs' speed claim carries the bench's efficiency (speed ratio over FLOPs ratio, round by round); the
+    smoke run's does not."""
+    runs = pd.DataFrame([{"label": m, "model": m, "eval_acc": 0.9, "seeds": 3, "eval_size": 10000, "epochs": 40,
+                          "gap": 0.0, "images_per_s": 100.0, "images_per_s_seeds": "90 100 110", "mflops": f}
+                         for m, f in [("resnet20", 40.0), ("vt_resnet20", 32.0)]])
+    for profile, data in [("cifar10-cpu", "cifar10"), ("smoke", "synthetic")]:
+        (tmp_path / profile / "01_baseline").mkdir(parents=True)
+        runs.assign(dataset=data).to_csv(tmp_path / profile / "01_baseline" / "summary.csv", index=False)
+    (tmp_path / "bench").mkdir()
+    bench = {"mode": "train", "resolution": 32, "batch_size": 128, "device": "cpu", "compiled": True, "cpus": 2,
+             "precision": "bf16"}
+    # FLOPs ratio 1.25; VT's rounds run 1.0x, 1.1x and 1.2x ResNet-20's speed: efficiency 0.88 [0.80, 0.96].
+    pd.DataFrame([{**bench, "model": "resnet20", "mflops": 40.0, "images_per_s": 100.0,
+                   "images_per_s_rounds": "100 100 100"},
+                  {**bench, "model": "vt_resnet20", "mflops": 32.0, "images_per_s": 110.0,
+                   "images_per_s_rounds": "100 110 120"}]).to_csv(tmp_path / "bench" / "cpu-compiled-x.csv",
+                                                                  index=False)
+    table = report.verdicts(tmp_path)
+    rows = table[table.key == "vt_slower"].set_index("profile")
+    assert "vt_resnet20 0.88 [0.80, 0.96] at 32 px" in rows.evidence["cifar10-cpu"]
+    assert "Against their FLOPs" not in rows.evidence["smoke"]

@@ -71,6 +71,8 @@ def verdicts(results_dir: str | Path = "results") -> pd.DataFrame:
                 finding = check(table)
                 if finding.verdict != NOT_RUN:
                     found = True
+                    if finding.key == "vt_slower" and profile != "smoke":
+                        finding.evidence += _against_flops(root)
                     rows.append({**vars(finding), "notebook": notebook, "profile": profile})
             if not found:
                 finding = check(pd.DataFrame(columns=["label", "model", "section", "resolution"]))
@@ -151,6 +153,41 @@ def _speed(row) -> str:
 # python -m vt.profile --out results/bench/<CPU_PROFILE> (both commands are in README beside the tables).
 CPU_BENCH = "cpu-compiled-*.csv"
 CPU_PROFILE = "profile-cpu-32.csv"
+
+
+def _against_flops(root: Path) -> str:
+    """For the speed claim: each VT model's training efficiency against its ResNet on the CPU bench (compiled, at
+    its lowest resolution, with the lowest and highest round) and how much of the profiled step the code's own
+    layout changes and casts take (``vt.profile``); empty without those files."""
+    from vt.bench import compare
+    from vt.profile import ceiling
+
+    paths = sorted((root / "bench").glob(CPU_BENCH))
+    if not paths:
+        return ""
+    bench = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    bench = bench[(bench.device == "cpu") & bench.compiled]
+    pairs = compare(bench)
+    pairs = pairs[pairs["mode"] == "train"].sort_values("resolution").groupby("model", sort=False).head(1)
+    if pairs.empty:
+        return ""
+    rates = ", ".join(f"{r.model} {r.efficiency:.2f} [{r.efficiency_min:.2f}, {r.efficiency_max:.2f}] at "
+                      f"{r.resolution} px" for r in pairs.itertuples())
+    text = (f" Against their FLOPs (`vt.bench`, {int(bench.cpus.iloc[0])} CPU cores, {bench.precision.iloc[0]}, "
+            f"compiled), the VT-ResNets train at this share of the speed the FLOPs promise: {rates}.")
+    profiled = root / "bench" / CPU_PROFILE
+    if profiled.exists():
+        kinds = pd.read_csv(profiled).query("table == 'by_operator' and compiled")
+        for model, rows in kinds.groupby("model", sort=False):
+            base = kinds[kinds.model == model.removeprefix("vt_")]
+            if model.startswith("vt_") and not base.empty:
+                c, share = ceiling(rows, base), rows.set_index("kind").share
+                code = 100 * (share.get("layout and copies", 0.0) + share.get("dtype casts", 0.0))
+                text += (f" The profile (`vt.profile`) finds {model} at {c['profiled']:.2f}, {code:.1f}% of its step "
+                         f"in the code's own layout changes and casts, and the rest of the shortfall in work the "
+                         f"method prescribes, which FLOPs do not count or which runs below the convolutions' rate "
+                         f"(see *Where a training step's time goes*).")
+    return text
 
 
 def speed_markdown(results_dir: str | Path = "results", pattern: str = "*-224.csv", device: str = "cuda") -> str:
