@@ -173,7 +173,8 @@ def _against_flops(root: Path) -> str:
         return ""
     rates = ", ".join(f"{r.model} {r.efficiency:.2f} [{r.efficiency_min:.2f}, {r.efficiency_max:.2f}] at "
                       f"{r.resolution} px" for r in pairs.itertuples())
-    text = (f" Against their FLOPs (`vt.bench`, {int(bench.cpus.iloc[0])} CPU cores, {bench.precision.iloc[0]}, "
+    cores = f"{int(bench.cpus.iloc[0])} CPU cores" if "cpus" in bench.columns else "CPU"
+    text = (f" Against their FLOPs (`vt.bench`, {cores}, {bench.precision.iloc[0]}, "
             f"compiled), the VT-ResNets train at this share of the speed the FLOPs promise: {rates}.")
     profiled = root / "bench" / CPU_PROFILE
     if profiled.exists():
