@@ -164,6 +164,7 @@ def test_attention_on_objects_needs_both_intervals_above_zero_and_three_seeds():
     half = 100 * stats.t_quantile(0.975, df) * se
     assert clear.difference == pytest.approx(12.0) and clear.ci_low == pytest.approx(12.0 - half, abs=1e-3)
     assert "trained over the area: +12.0 pt [" in clear.evidence
+    assert "at most 5.0x for these objects" in clear.evidence and "28.3%" in clear.evidence  # 1 / the 20% area
     # attention above the untrained model's, but not above the box's share of the image: not reproduced
     below_area = findings.attention_on_objects(_attention([0.15, 0.16, 0.17], [0.10, 0.11, 0.09]))
     assert below_area.verdict == findings.NOT_REPRODUCED

@@ -11,6 +11,7 @@ import nbformat
 import pandas as pd
 import papermill
 import pytest
+import torch
 import yaml
 
 from vt import findings, notebooks
@@ -214,6 +215,28 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     P = notebooks.parameters("01_baseline", {**values, "lr": 0.01})  # another recipe: trained anew
     notebooks.run_models(P, runs, P.load_data())
     assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
+
+
+def test_models_trained_for_their_attention_land_as_runs_and_read_back_from_checkpoints(tmp_path, monkeypatch):
+    """05_attention needs the trained models themselves: every seed lands in runs/ with its predictions and its
+    epochs in histories.csv, and a second call loads the finished checkpoints instead of training."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"seeds": [0, 1], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
+              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+    P = notebooks.parameters("05_attention", dict(values))
+    run = notebooks.Run("trained", P.model)
+    models, history = notebooks.fit_seeds(P, run, P.load_data())
+    assert sorted(models) == [0, 1] and list(history.seed) == [0, 1] and set(history.label) == {"trained"}
+    for seed in (0, 1):
+        landed = P.out_dir / "runs" / f"trained-seed{seed}"
+        assert sorted(p.name for p in landed.iterdir()) == ["config.json", "history.csv", "predictions.npy"]
+    pd.testing.assert_frame_equal(pd.read_csv(P.out_dir / "histories.csv"), history, check_dtype=False)
+    assert (P.out_dir / notebooks.EVAL_LABELS).exists()
+    again, reread = notebooks.fit_seeds(P, run, P.load_data())
+    pd.testing.assert_frame_equal(reread, history)  # read back from the checkpoints, not trained again
+    for seed in (0, 1):
+        for mine, theirs in zip(models[seed].state_dict().values(), again[seed].state_dict().values()):
+            assert torch.equal(mine, theirs)
 
 
 def test_a_run_checkpointed_before_data_fingerprints_lands_with_one(tmp_path, monkeypatch):

@@ -28,6 +28,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import yaml
+from torch import nn
 
 from vt import checkpoint
 from vt.config import TrainConfig
@@ -36,7 +37,7 @@ from vt.errors import ConfigError
 from vt.flops import count
 from vt.models import TOKENIZERS, arguments, create, names
 from vt.paths import ROOT, project_path
-from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, environment, resolve_device, train
+from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, environment, fit, resolve_device, train
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 PROFILES_DIR = ROOT / "profiles"
@@ -338,14 +339,36 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
                 histories.append(trained.assign(label=run.label, model=run.model, seed=seed, run_key=key,
                                                 resolution=config.resolution, planned_epochs=config.epochs))
     history = pd.concat(histories, ignore_index=True)
-    if P.values.get("checkpoint_root"):  # the runs' predictions land in runs/: the labels to score them
-        checkpoint.save_array(P.out_dir / EVAL_LABELS, data.eval.labels.numpy().astype(np.int16))
+    _keep_histories(P, data, history)
     summary = summarize(history, P, data, runs)
-    history.to_csv(P.out_dir / "histories.csv", index=False)
     summary.to_csv(P.out_dir / "summary.csv", index=False)
     summary.attrs["folder"] = str(P.out_dir)  # where vt.findings finds runs/ and the labels
     P.save()
     return history, summary
+
+
+def fit_seeds(P: Parameters, run: Run, data: Dataset) -> tuple[dict[int, nn.Module], pd.DataFrame]:
+    """Train ``run`` for every seed in ``P.seeds`` and return the trained models by seed with every epoch's
+    history, for a notebook that needs the models themselves (``05_attention``'s attention maps, eq. 1). A run
+    finished in its checkpoint is read back, not retrained. As ``run_models`` does, each run lands in
+    ``out_dir/runs/`` (history, config, per-example predictions) and the histories go to ``histories.csv``."""
+    models, histories = {}, []
+    for seed in P.seeds:
+        config = P.config(run, seed)
+        result = fit(config, data)
+        land_run(P, config, data)
+        models[seed] = result.model
+        histories.append(result.history.assign(label=run.label, model=run.model, seed=seed))
+    history = pd.concat(histories, ignore_index=True)
+    _keep_histories(P, data, history)
+    return models, history
+
+
+def _keep_histories(P: Parameters, data: Dataset, history: pd.DataFrame) -> None:
+    """``histories.csv`` in ``out_dir``, and the eval labels that score the runs' landed predictions."""
+    if P.values.get("checkpoint_root"):  # the runs' predictions land in runs/: the labels to score them
+        checkpoint.save_array(P.out_dir / EVAL_LABELS, data.eval.labels.numpy().astype(np.int16))
+    history.to_csv(P.out_dir / "histories.csv", index=False)
 
 
 def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
