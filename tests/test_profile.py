@@ -56,3 +56,8 @@ def test_the_ceiling_runs_every_counted_flop_at_the_baselines_rate_and_keeps_the
     assert c["as_run"]["per-image product"] == pytest.approx(100 / (40 / 2 + 20 + 60) / 2)
     assert c["as_run"]["convolution"] == pytest.approx(100 / 110 / 2) == pytest.approx(c["profiled"])
     assert c["uncounted_share"] == pytest.approx(60 / 110) and c["baseline_uncounted_share"] == pytest.approx(0.5)
+    assert c["code_share"] == 0.0
+    # The code's own layout changes and dtype casts: a share of the VT model's step, counted in its uncounted work.
+    copies = _kinds({"convolution": (30.0, 40.0), "layout and copies": (4.0, 0.0), "dtype casts": (1.0, 0.0),
+                     "fused kernels": (55.0, 0.0)})
+    assert profile.ceiling(copies, resnet)["code_share"] == pytest.approx(5 / 90)

@@ -439,7 +439,7 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
     last = last.assign(gap=last.train_acc - last.eval_acc)
     rows = []
     for run in runs:
-        of_run = last[last.label == run.label]
+        of_run, every_epoch = last[last.label == run.label], history[history.label == run.label]
         if of_run.empty:  # not started: the time budget ran out first
             continue
         resolution = run.resolution or P.values.get("resolution", 32)
@@ -452,11 +452,10 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
             "finished": bool((of_run.epoch == of_run.planned_epochs).all()) and len(of_run) == len(P.seeds),
             "eval_acc": of_run.eval_acc.mean(), "eval_acc_std": of_run.eval_acc.std(ddof=1),
             "eval_size": len(data.eval), "run_keys": json.dumps(sorted(set(of_run.run_key.dropna()))),
-            "best_eval_acc": history[history.label == run.label].eval_acc.max(), "train_acc": of_run.train_acc.mean(),
+            "best_eval_acc": every_epoch.eval_acc.max(), "train_acc": of_run.train_acc.mean(),
             "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
-            "images_per_s": history[history.label == run.label].images_per_s.median(),
-            "images_per_s_seeds": _seed_speeds(history[history.label == run.label]),
-            "shared_by": int(history[history.label == run.label].get("shared_by", pd.Series([1])).fillna(1).max()),
+            "images_per_s": every_epoch.images_per_s.median(), "images_per_s_seeds": _seed_speeds(every_epoch),
+            "shared_by": int(every_epoch.get("shared_by", pd.Series([1])).fillna(1).max()),
             "mflops": cost.flops / 1e6, "mparams": cost.params / 1e6, "dataset": data.name,
             "profile": P.values.get("profile", "smoke"),
         })

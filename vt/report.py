@@ -160,7 +160,7 @@ def _against_flops(root: Path) -> str:
     its lowest resolution, with the lowest and highest round) and how much of the profiled step the code's own
     layout changes and casts take (``vt.profile``); empty without those files."""
     from vt.bench import compare
-    from vt.profile import ceiling
+    from vt.profile import against_resnets, ceiling
 
     paths = sorted((root / "bench").glob(CPU_BENCH))
     if not paths:
@@ -179,15 +179,12 @@ def _against_flops(root: Path) -> str:
     profiled = root / "bench" / CPU_PROFILE
     if profiled.exists():
         kinds = pd.read_csv(profiled).query("table == 'by_operator' and compiled")
-        for model, rows in kinds.groupby("model", sort=False):
-            base = kinds[kinds.model == model.removeprefix("vt_")]
-            if model.startswith("vt_") and not base.empty:
-                c, share = ceiling(rows, base), rows.set_index("kind").share
-                code = 100 * (share.get("layout and copies", 0.0) + share.get("dtype casts", 0.0))
-                text += (f" The profile (`vt.profile`) finds {model} at {c['profiled']:.2f}, {code:.1f}% of its step "
-                         f"in the code's own layout changes and casts, and the rest of the shortfall in work the "
-                         f"method prescribes, which FLOPs do not count or which runs below the convolutions' rate "
-                         f"(see *Where a training step's time goes*).")
+        for model, _, rows, base in against_resnets(kinds):
+            c = ceiling(rows, base)
+            text += (f" The profile (`vt.profile`) finds {model} at {c['profiled']:.2f}, {100 * c['code_share']:.1f}% "
+                     f"of its step in the code's own layout changes and casts, and the rest of the shortfall in work "
+                     f"the method prescribes, which FLOPs do not count or which runs below the convolutions' rate "
+                     f"(see *Where a training step's time goes*).")
     return text
 
 
