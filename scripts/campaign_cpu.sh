@@ -12,7 +12,7 @@ studies=(
     "cifar10-cpu 01_baseline"              # ResNet-20, ViTResNet, VT-ResNet-20: 40 epochs, seeds 1-2 (about 5.5 h)
     "tiny-imagenet-cpu-attention 05_attention"  # Sec. 6 with real boxes: VT-ResNet-20, 20 classes, 30 epochs, 3 seeds (about 1.5 h)
     "cifar10-cpu-tokenizers 02_tokenizers"  # Tables 3, 4 on VT-ResNet-20: 15 epochs, 3 seeds (about 3 h)
-    "cifar10-cpu-tokens 03_resolution"      # Table 6 and token widths: 15 epochs, 3 seeds (about 3.5 h)
+    "cifar10-cpu-tokens 03_resolution"      # Table 6 and token widths: 15 epochs, 3 seeds (under 2.5 h)
     "cifar10-cpu-resolution 03_resolution"  # native 32 vs upscaled 64: ResNet-20, VT-ResNet-20, 6 epochs, 3 seeds (about 3 h)
 )
 source scripts/ensure_env.sh

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pandas as pd
 import papermill
 import pytest
@@ -215,6 +216,35 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     P = notebooks.parameters("01_baseline", {**values, "lr": 0.01})  # another recipe: trained anew
     notebooks.run_models(P, runs, P.load_data())
     assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
+
+
+def test_an_arm_two_studies_share_is_trained_once_and_read_back_from_the_study_that_landed_it(tmp_path, monkeypatch):
+    """The token study's 16 tokens is the tokenizer study's recurrent arm (VT-ResNet-20's defaults, spelled
+    differently): once one study landed it, the other copies it, saying from where, instead of training it again;
+    another recipe or another seed is trained."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"epochs": 1, "train_size": 96, "eval_size": 32, "batch_size": 32,
+              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+    tokenizers = notebooks.parameters("02_tokenizers", {**values, "profile": "tokenizers"})
+    data = tokenizers.load_data()
+    first, _ = notebooks.run_models(tokenizers, [notebooks.Run("recurrent", "vt_resnet20", {"tokenizer": "recurrent"})],
+                                    data)
+
+    tokens = notebooks.parameters("03_resolution", {**values, "profile": "tokens", "seeds": [0, 1]})
+    history, summary = notebooks.run_models(tokens, [notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16})], data)
+    trained = tmp_path / "checkpoints" / "tokens" / "03_resolution"
+    assert not (trained / "tokens=16-seed0").exists() and (trained / "tokens=16-seed1" / "checkpoint.pt").exists()
+    measured = ["epoch", "train_acc", "eval_acc", "images_per_s"]
+    pd.testing.assert_frame_equal(history[history.seed == 0][measured].reset_index(drop=True), first[measured])
+    copy = tokens.out_dir / "runs" / "tokens=16-seed0"
+    assert json.loads((copy / "config.json").read_text())["landed_from"] == "tokenizers/02_tokenizers/runs/recurrent-seed0"
+    assert np.array_equal(np.load(copy / "predictions.npy"),
+                          np.load(tokenizers.out_dir / "runs" / "recurrent-seed0" / "predictions.npy"))
+    assert json.loads(summary.run_keys.iloc[0]) == ["tokens=16-seed0", "tokens=16-seed1"]
+
+    other = notebooks.parameters("03_resolution", {**values, "profile": "other", "lr": 0.01})
+    notebooks.run_models(other, [notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16})], data)
+    assert (tmp_path / "checkpoints" / "other" / "03_resolution" / "tokens=16-seed0" / "checkpoint.pt").exists()
 
 
 def test_models_trained_for_their_attention_land_as_runs_and_read_back_from_checkpoints(tmp_path, monkeypatch):

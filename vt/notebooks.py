@@ -329,8 +329,7 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
     for run in runs:
         for seed in P.seeds:
             config = P.config(run, seed)
-            built = {**arguments(run.model), **_kwargs(run.model, run.kwargs, data.num_classes, config.resolution)}
-            same = json.dumps({**config.identity(), "model_kwargs": built}, sort_keys=True, default=str)
+            same = _computes(config, data.num_classes)
             if same not in done:  # runs that build the same model (a default shared by two sweeps) train once
                 done[same] = (_train_within_budget(P, config, data),
                               Path(config.checkpoint_dir).name if config.checkpoint_dir else None)
@@ -376,10 +375,14 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
     budget is spent, a run is not started: what its checkpoint folder holds is read back, or ``None``.
 
     A run that finished earlier and landed in ``out_dir/runs/`` (see ``land_run``) is read back from there when
-    its checkpoint is gone (another machine, a lost disk); every run trained here lands there when it ends."""
-    landed = landed_run(P, config, data)
-    if landed is not None and not (Path(config.checkpoint_dir) / CHECKPOINT).exists():
-        return landed
+    its checkpoint is gone (another machine, a lost disk), and so is a run another study landed with the same
+    recipe, model and seed (``borrow_run``); every run trained here lands there when it ends."""
+    if config.checkpoint_dir and not (Path(config.checkpoint_dir) / CHECKPOINT).exists():
+        landed = landed_run(P, config, data)
+        if landed is None and borrow_run(P, config, data) is not None:
+            landed = landed_run(P, config, data)
+        if landed is not None:
+            return landed
     left = P.minutes_left()
     if left is not None and left <= 0:
         saved = Path(config.checkpoint_dir) / HISTORY if config.checkpoint_dir else None
@@ -401,11 +404,7 @@ def land_run(P: Parameters, config: TrainConfig, data: Dataset) -> Path | None:
     if not config.checkpoint_dir:
         return None
     source = Path(config.checkpoint_dir)
-    target = P.out_dir / "runs" / source.name
-    target.mkdir(parents=True, exist_ok=True)
-    for name in LANDED_FILES:
-        if (source / name).exists():
-            shutil.copyfile(source / name, target / name)
+    target = _copy_landed(source, P.out_dir / "runs" / source.name)
     record = json.loads((target / "config.json").read_text()) if (target / "config.json").exists() else None
     if record is not None and "data" not in record:
         record["data"] = data.fingerprint()
@@ -413,21 +412,60 @@ def land_run(P: Parameters, config: TrainConfig, data: Dataset) -> Path | None:
     return target
 
 
+def _copy_landed(source: Path, target: Path) -> Path:
+    """A run's small files (``LANDED_FILES``, those it has) copied from folder ``source`` into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in LANDED_FILES:
+        if (source / name).exists():
+            shutil.copyfile(source / name, target / name)
+    return target
+
+
 def landed_run(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
-    """The history of this run as landed in ``out_dir/runs/`` if it finished there with the same recipe on the same
-    data (its ``config.json``'s identity equals ``config``'s, its data fingerprint ``data``'s, as a checkpoint is
-    checked: see ``Dataset.fingerprint``), else ``None``."""
+    """The history of this run as landed in ``out_dir/runs/`` if it finished there with the same recipe and model on
+    the same data (its ``config.json`` computes what ``config`` does, its data fingerprint is ``data``'s, as a
+    checkpoint is checked: see ``Dataset.fingerprint``), else ``None``."""
     if not config.checkpoint_dir:
         return None
-    folder = P.out_dir / "runs" / Path(config.checkpoint_dir).name
+    return _finished_as(P.out_dir / "runs" / Path(config.checkpoint_dir).name, config, data)
+
+
+def _finished_as(folder: Path, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
+    """The history landed in ``folder`` if it is ``config``'s run (``_computes``) finished on ``data``, else ``None``."""
     if not (folder / "config.json").exists() or not (folder / HISTORY).exists():
         return None
     record = json.loads((folder / "config.json").read_text())
-    history = pd.read_csv(folder / HISTORY)
-    if (TrainConfig(**record["config"]).identity() != config.identity() or record.get("data") != data.fingerprint()
-            or history.epoch.max() != config.epochs):
+    if (_computes(TrainConfig(**record["config"]), data.num_classes) != _computes(config, data.num_classes)
+            or record.get("data") != data.fingerprint()):
         return None
-    return history
+    history = pd.read_csv(folder / HISTORY)
+    return history if history.epoch.max() == config.epochs else None
+
+
+def borrow_run(P: Parameters, config: TrainConfig, data: Dataset) -> Path | None:
+    """Copy a finished run that another study landed (under ``<results_dir>/*/*/runs/``) with ``config``'s recipe,
+    model and seed on the same data into this study's ``out_dir/runs/``, its ``config.json`` naming where it came
+    from (``landed_from``), so that an arm two studies share (the token study's 16 tokens and the tokenizer study's
+    recurrent tokenizers, both VT-ResNet-20's defaults) is trained once. Returns the copy, or ``None`` if no study
+    has that run."""
+    root = results_root(P.values.get("results_dir", "results"))
+    for source in sorted(path.parent for path in root.glob("*/*/runs/*/config.json")):
+        if source.parent.parent == P.out_dir or _finished_as(source, config, data) is None:
+            continue
+        target = _copy_landed(source, P.out_dir / "runs" / Path(config.checkpoint_dir).name)
+        record = json.loads((source / "config.json").read_text())
+        record.setdefault("landed_from", source.relative_to(root).as_posix())
+        checkpoint.atomic_write(target / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
+        return target
+    return None
+
+
+def _computes(config: TrainConfig, num_classes: int) -> str:
+    """What a run computes, as text to compare: its recipe (``TrainConfig.identity``) with the model's keyword
+    arguments completed by the builder's defaults, so that two spellings of one model (``{"tokens": 16}`` and
+    ``{"tokenizer": "recurrent"}`` for VT-ResNet-20) are one run."""
+    built = {**arguments(config.model), **_kwargs(config.model, config.model_kwargs, num_classes, config.resolution)}
+    return json.dumps({**config.identity(), "model_kwargs": built}, sort_keys=True, default=str)
 
 
 def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Run]) -> pd.DataFrame:
