@@ -218,7 +218,7 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
 
 
-def test_an_arm_two_studies_share_is_trained_once_and_read_back_from_the_study_that_landed_it(tmp_path, monkeypatch):
+def test_an_arm_two_studies_share_is_trained_once_and_copied_from_where_it_landed(tmp_path, monkeypatch, capsys):
     """The token study's 16 tokens is the tokenizer study's recurrent arm (VT-ResNet-20's defaults, spelled
     differently): once one study landed it, the other copies it, saying from where, instead of training it again;
     another recipe or another seed is trained."""
@@ -241,6 +241,9 @@ def test_an_arm_two_studies_share_is_trained_once_and_read_back_from_the_study_t
     assert np.array_equal(np.load(copy / "predictions.npy"),
                           np.load(tokenizers.out_dir / "runs" / "recurrent-seed0" / "predictions.npy"))
     assert json.loads(summary.run_keys.iloc[0]) == ["tokens=16-seed0", "tokens=16-seed1"]
+    notebooks.run_models(tokens, [notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16})], data)
+    assert "tokens=16-seed0: the same run (recipe, model, seed, data) as tokenizers/02_tokenizers/runs/recurrent-seed0" \
+        in capsys.readouterr().out  # every time it is read back, the notebook says where it was trained
 
     other = notebooks.parameters("03_resolution", {**values, "profile": "other", "lr": 0.01})
     notebooks.run_models(other, [notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16})], data)

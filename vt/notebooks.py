@@ -382,6 +382,10 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
         if landed is None and borrow_run(P, config, data) is not None:
             landed = landed_run(P, config, data)
         if landed is not None:
+            record = json.loads((P.out_dir / "runs" / Path(config.checkpoint_dir).name / "config.json").read_text())
+            if "landed_from" in record:  # say so in the notebook: its speed, too, was measured there
+                print(f"{Path(config.checkpoint_dir).name}: the same run (recipe, model, seed, data) as "
+                      f"{record['landed_from']}, copied from there, not trained again")
             return landed
     left = P.minutes_left()
     if left is not None and left <= 0:
