@@ -231,6 +231,8 @@ def test_an_arm_two_studies_share_is_trained_once_and_copied_from_where_it_lande
                                     data)
 
     tokens = notebooks.parameters("03_resolution", {**values, "profile": "tokens", "seeds": [0, 1]})
+    shared = tokens.config(notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16}), seed=0)
+    assert notebooks.landed_run(tokens, shared, data) is not None  # what vt.side_by_side asks before it trains
     history, summary = notebooks.run_models(tokens, [notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16})], data)
     trained = tmp_path / "checkpoints" / "tokens" / "03_resolution"
     assert not (trained / "tokens=16-seed0").exists() and (trained / "tokens=16-seed1" / "checkpoint.pt").exists()

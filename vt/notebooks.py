@@ -376,16 +376,10 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
 
     A run that finished earlier and landed in ``out_dir/runs/`` (see ``land_run``) is read back from there when
     its checkpoint is gone (another machine, a lost disk), and so is a run another study landed with the same
-    recipe, model and seed (``borrow_run``); every run trained here lands there when it ends."""
+    recipe, model and seed (``landed_run``); every run trained here lands there when it ends."""
     if config.checkpoint_dir and not (Path(config.checkpoint_dir) / CHECKPOINT).exists():
         landed = landed_run(P, config, data)
-        if landed is None and borrow_run(P, config, data) is not None:
-            landed = landed_run(P, config, data)
         if landed is not None:
-            record = json.loads((P.out_dir / "runs" / Path(config.checkpoint_dir).name / "config.json").read_text())
-            if "landed_from" in record:  # say so in the notebook: its speed, too, was measured there
-                print(f"{Path(config.checkpoint_dir).name}: the same run (recipe, model, seed, data) as "
-                      f"{record['landed_from']}, copied from there, not trained again")
             return landed
     left = P.minutes_left()
     if left is not None and left <= 0:
@@ -428,14 +422,24 @@ def _copy_landed(source: Path, target: Path) -> Path:
 def landed_run(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
     """The history of this run as landed in ``out_dir/runs/`` if it finished there with the same recipe and model on
     the same data (its ``config.json`` computes what ``config`` does, its data fingerprint is ``data``'s, as a
-    checkpoint is checked: see ``Dataset.fingerprint``), else ``None``."""
+    checkpoint is checked: see ``Dataset.fingerprint``), or as another study landed it, copied here (``borrow_run``);
+    else ``None``. A copied run says where it was trained, each time it is read back: its speed was measured there."""
     if not config.checkpoint_dir:
         return None
-    return _finished_as(P.out_dir / "runs" / Path(config.checkpoint_dir).name, config, data)
+    here = P.out_dir / "runs" / Path(config.checkpoint_dir).name
+    found = _finished_as(here, config, data) or borrow_run(P, config, data)
+    if found is None:
+        return None
+    history, record = found
+    if "landed_from" in record:
+        print(f"{Path(config.checkpoint_dir).name}: the same run (recipe, model, seed, data) as "
+              f"{record['landed_from']}, copied from there, not trained again")
+    return history
 
 
-def _finished_as(folder: Path, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
-    """The history landed in ``folder`` if it is ``config``'s run (``_computes``) finished on ``data``, else ``None``."""
+def _finished_as(folder: Path, config: TrainConfig, data: Dataset) -> tuple[pd.DataFrame, dict] | None:
+    """The history and ``config.json`` landed in ``folder`` if they are ``config``'s run (``_computes``) finished on
+    ``data``, else ``None``."""
     if not (folder / "config.json").exists() or not (folder / HISTORY).exists():
         return None
     record = json.loads((folder / "config.json").read_text())
@@ -443,24 +447,25 @@ def _finished_as(folder: Path, config: TrainConfig, data: Dataset) -> pd.DataFra
             or record.get("data") != data.fingerprint()):
         return None
     history = pd.read_csv(folder / HISTORY)
-    return history if history.epoch.max() == config.epochs else None
+    return (history, record) if history.epoch.max() == config.epochs else None
 
 
-def borrow_run(P: Parameters, config: TrainConfig, data: Dataset) -> Path | None:
+def borrow_run(P: Parameters, config: TrainConfig, data: Dataset) -> tuple[pd.DataFrame, dict] | None:
     """Copy a finished run that another study landed (under ``<results_dir>/*/*/runs/``) with ``config``'s recipe,
     model and seed on the same data into this study's ``out_dir/runs/``, its ``config.json`` naming where it came
     from (``landed_from``), so that an arm two studies share (the token study's 16 tokens and the tokenizer study's
-    recurrent tokenizers, both VT-ResNet-20's defaults) is trained once. Returns the copy, or ``None`` if no study
-    has that run."""
+    recurrent tokenizers, both VT-ResNet-20's defaults) is trained once. Returns the copy's history and
+    ``config.json``, or ``None`` if no study has that run."""
     root = results_root(P.values.get("results_dir", "results"))
     for source in sorted(path.parent for path in root.glob("*/*/runs/*/config.json")):
-        if source.parent.parent == P.out_dir or _finished_as(source, config, data) is None:
+        found = None if source.parent.parent == P.out_dir else _finished_as(source, config, data)
+        if found is None:
             continue
+        history, record = found
+        record = {**record, "landed_from": record.get("landed_from", source.relative_to(root).as_posix())}
         target = _copy_landed(source, P.out_dir / "runs" / Path(config.checkpoint_dir).name)
-        record = json.loads((source / "config.json").read_text())
-        record.setdefault("landed_from", source.relative_to(root).as_posix())
         checkpoint.atomic_write(target / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
-        return target
+        return history, record
     return None
 
 

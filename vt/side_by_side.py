@@ -46,7 +46,8 @@ def configs(notebook: str, values: dict) -> list[TrainConfig]:
 
 
 def pending(notebook: str, values: dict) -> tuple[list[TrainConfig], int]:
-    """The configs of ``notebook`` not yet landed in its results (``vt.notebooks.landed_run``), and how many are."""
+    """The configs of ``notebook`` not yet landed in its results nor in another study's (``vt.notebooks.landed_run``
+    copies those), and how many are."""
     P = parameters(notebook, values)
     every = configs(notebook, values)
     data = P.load_data()  # decoded once and cached: the runs' processes read the cache
