@@ -182,6 +182,11 @@ def test_a_run_cut_short_by_its_time_budget_tests_nothing():
     assert check.__name__ == "vit_beats_resnets" and check(table).verdict == findings.NOT_RUN
     table["finished"] = True
     assert check(table).verdict == findings.REPRODUCED
+    # one seed finished, one stopped early: the row holds the finished seed's numbers, and it counts
+    table = table.assign(finished=[True, False], epochs=30, planned_epochs=[30, 30], stopped_early=[0, 1])
+    assert check(table).verdict == findings.REPRODUCED
+    table["epochs"] = [30, 24]  # no seed finished: the row is a stopped run's
+    assert check(table).verdict == findings.NOT_RUN
 
 
 def test_resnet20_matches_he_within_the_margin_and_states_the_budget():

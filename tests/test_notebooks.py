@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from vt import findings, notebooks
+from vt import findings, notebooks, report
 from vt.errors import ConfigError
 from vt.paths import ROOT
 
@@ -216,6 +216,33 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     P = notebooks.parameters("01_baseline", {**values, "lr": 0.01})  # another recipe: trained anew
     notebooks.run_models(P, runs, P.load_data())
     assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
+
+
+def test_a_seed_a_budget_stopped_early_is_kept_but_left_out_of_the_accuracy(tmp_path, monkeypatch):
+    """A GPU session can end with one seed of a run short of its epochs: the finished seeds' accuracy is the run's,
+    the stopped seed is counted apart, and it is still read back once its checkpoint is gone."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"profile": "gpu-session", "models": ["resnet20"], "epochs": 2, "seeds": [0, 1], "train_size": 128,
+              "eval_size": 64, "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints"),
+              "progress": False, "time_limit_min": 5.0}
+    runs = [notebooks.Run("resnet20", "resnet20")]
+    P = notebooks.parameters("01_baseline", dict(values))
+    left = iter([5.0, 1e-6])  # seed 0 has the time for both epochs, seed 1 for one
+    P.minutes_left = lambda: next(left)
+    first, _ = notebooks.run_models(P, runs, P.load_data())
+    assert first.groupby("seed").epoch.max().to_dict() == {0: 2, 1: 1}
+
+    shutil.rmtree(tmp_path / "checkpoints")  # the GPU machine is gone; its runs landed in results/
+    P = notebooks.parameters("01_baseline", dict(values))
+    P.minutes_left = lambda: -1.0
+    again, summary = notebooks.run_models(P, runs, P.load_data())
+    assert not (tmp_path / "checkpoints").exists()  # read back, not trained
+    pd.testing.assert_frame_equal(again, first)
+    row = summary.iloc[0]
+    finished = first[(first.seed == 0) & (first.epoch == 2)]
+    assert (row.seeds, row.stopped_early, row.finished, row.epochs) == (1, 1, False, 2)
+    assert row.eval_acc == finished.eval_acc.item() and json.loads(row.run_keys) == ["resnet20-seed0"]
+    assert "(1 more seed stopped early, left out)" in report.markdown(tmp_path / "results")
 
 
 def test_an_arm_two_studies_share_is_trained_once_and_copied_from_where_it_landed(tmp_path, monkeypatch, capsys):

@@ -413,12 +413,17 @@ def vt_fpn_matches_miou(summary: pd.DataFrame) -> Finding:
 # notebook -> checks that read its summary.csv (04_flops: its flops.csv)
 def _on_finished_runs(check: Callable[[pd.DataFrame], Finding]) -> Callable[[pd.DataFrame], Finding]:
     """``check`` applied to the runs that reached their planned epochs (a table without a ``finished`` column,
-    such as the FLOPs table, is taken whole): a run cut short by a time budget tests nothing yet."""
+    such as the FLOPs table, is taken whole): a run cut short by a time budget tests nothing yet. A row whose seeds
+    a time budget stopped in part (``stopped_early``) holds the finished seeds' numbers (``vt.notebooks.summarize``)
+    and counts with them."""
 
     @functools.wraps(check)
     def on_finished(summary: pd.DataFrame) -> Finding:
         if "finished" in summary.columns:
-            summary = summary[summary.finished.astype(bool)]
+            finished = summary.finished.astype(bool)
+            if "stopped_early" in summary.columns:
+                finished |= summary.epochs == summary.planned_epochs
+            summary = summary[finished]
         return check(summary)
 
     return on_finished

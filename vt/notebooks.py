@@ -372,7 +372,8 @@ def _keep_histories(P: Parameters, data: Dataset, history: pd.DataFrame) -> None
 
 def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFrame | None:
     """Train ``config`` in what is left of the notebook's time budget (all of it when there is none). Once the
-    budget is spent, a run is not started: what its checkpoint folder holds is read back, or ``None``.
+    budget is spent, a run is not started: what its checkpoint folder holds is read back, or else what a time budget
+    elsewhere left of it in ``out_dir/runs/`` (a run stopped early on a GPU whose disk is gone), or ``None``.
 
     A run that finished earlier and landed in ``out_dir/runs/`` (see ``land_run``) is read back from there when
     its checkpoint is gone (another machine, a lost disk), and so is a run another study landed with the same
@@ -383,8 +384,13 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
             return landed
     left = P.minutes_left()
     if left is not None and left <= 0:
-        saved = Path(config.checkpoint_dir) / HISTORY if config.checkpoint_dir else None
-        return pd.read_csv(saved) if saved is not None and saved.exists() else None
+        if not config.checkpoint_dir:
+            return None
+        saved = Path(config.checkpoint_dir) / HISTORY
+        if saved.exists():
+            return pd.read_csv(saved)
+        stopped = _landed_as(P.out_dir / "runs" / saved.parent.name, config, data, finished=False)
+        return stopped[0] if stopped else None
     history = train(config if left is None else replace(config, time_limit_min=left), data)
     land_run(P, config, data)
     return history
@@ -427,7 +433,7 @@ def landed_run(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFram
     if not config.checkpoint_dir:
         return None
     here = P.out_dir / "runs" / Path(config.checkpoint_dir).name
-    found = _finished_as(here, config, data) or borrow_run(P, config, data)
+    found = _landed_as(here, config, data) or borrow_run(P, config, data)
     if found is None:
         return None
     history, record = found
@@ -437,9 +443,10 @@ def landed_run(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFram
     return history
 
 
-def _finished_as(folder: Path, config: TrainConfig, data: Dataset) -> tuple[pd.DataFrame, dict] | None:
-    """The history and ``config.json`` landed in ``folder`` if they are ``config``'s run (``_computes``) finished on
-    ``data``, else ``None``."""
+def _landed_as(folder: Path, config: TrainConfig, data: Dataset, finished: bool = True
+               ) -> tuple[pd.DataFrame, dict] | None:
+    """The history and ``config.json`` landed in ``folder`` if they are ``config``'s run (``_computes``) on ``data``,
+    finished (at ``config.epochs``) unless ``finished`` is false, else ``None``."""
     if not (folder / "config.json").exists() or not (folder / HISTORY).exists():
         return None
     record = json.loads((folder / "config.json").read_text())
@@ -447,7 +454,7 @@ def _finished_as(folder: Path, config: TrainConfig, data: Dataset) -> tuple[pd.D
             or record.get("data") != data.fingerprint()):
         return None
     history = pd.read_csv(folder / HISTORY)
-    return (history, record) if history.epoch.max() == config.epochs else None
+    return (history, record) if history.epoch.max() == config.epochs or not finished else None
 
 
 def borrow_run(P: Parameters, config: TrainConfig, data: Dataset) -> tuple[pd.DataFrame, dict] | None:
@@ -458,7 +465,7 @@ def borrow_run(P: Parameters, config: TrainConfig, data: Dataset) -> tuple[pd.Da
     ``config.json``, or ``None`` if no study has that run."""
     root = results_root(P.values.get("results_dir", "results"))
     for source in sorted(path.parent for path in root.glob("*/*/runs/*/config.json")):
-        found = None if source.parent.parent == P.out_dir else _finished_as(source, config, data)
+        found = None if source.parent.parent == P.out_dir else _landed_as(source, config, data)
         if found is None:
             continue
         history, record = found
@@ -481,14 +488,20 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
     """One row per run: final accuracies over seeds (mean, sample std), the overfitting gap, speed (median training
     images/s over every epoch, so that one disturbed epoch does not move it, and its 2.5-97.5 percentiles over the
     epochs after the first, which holds compilation and warm-up) and cost; ``eval_size`` and ``run_keys`` (the
-    landed runs' folders under ``runs/``) for ``vt.findings``' intervals."""
+    landed runs' folders under ``runs/``) for ``vt.findings``' intervals.
+
+    Where some seeds of a run reached the planned epochs and others a time budget stopped early, the accuracies are
+    the finished seeds' alone (an average over unequal budgets measures no recipe); ``stopped_early`` counts the
+    others, and ``finished`` stays false until every seed has finished."""
     last = history.sort_values("epoch").groupby(["label", "seed"]).tail(1)
     last = last.assign(gap=last.train_acc - last.eval_acc)
     rows = []
     for run in runs:
-        of_run, every_epoch = last[last.label == run.label], history[history.label == run.label]
-        if of_run.empty:  # not started: the time budget ran out first
+        started, every_epoch = last[last.label == run.label], history[history.label == run.label]
+        if started.empty:  # not started: the time budget ran out first
             continue
+        done = started[started.epoch == started.planned_epochs]
+        of_run = done if len(done) else started
         resolution = run.resolution or P.values.get("resolution", 32)
         cost = count(create(run.model, **_kwargs(run.model, run.kwargs, data.num_classes, resolution)),
                      (3, resolution, resolution))
@@ -496,7 +509,7 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
             "label": run.label, "model": run.model, "kwargs": json.dumps(run.kwargs, sort_keys=True),
             "resolution": resolution, "seeds": len(of_run), "epochs": int(of_run.epoch.max()),
             "planned_epochs": int(of_run.planned_epochs.max()),
-            "finished": bool((of_run.epoch == of_run.planned_epochs).all()) and len(of_run) == len(P.seeds),
+            "finished": len(done) == len(started) == len(P.seeds), "stopped_early": len(started) - len(done),
             "eval_acc": of_run.eval_acc.mean(), "eval_acc_std": of_run.eval_acc.std(ddof=1),
             "eval_size": len(data.eval), "run_keys": json.dumps(sorted(set(of_run.run_key.dropna()))),
             "best_eval_acc": every_epoch.eval_acc.max(), "train_acc": of_run.train_acc.mean(),

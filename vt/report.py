@@ -23,9 +23,11 @@ from vt.paths import ROOT
 from vt.stats import MIN_SEEDS
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
-PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-cpu-long", "cifar10-cpu", "cifar10-cpu-tokenizers",
+PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-noclip", "cifar10-cpu-long", "cifar10-cpu",
+              "cifar10-cpu-tokenizers",
               "cifar10-cpu-tokens", "cifar10-cpu-resolution", "tiny-imagenet-cpu-attention", "paper", "smoke"]
 REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, longer)",
+             "cifar10-noclip": "CIFAR-10, ResNet-18 without gradient clipping (GPU)",
              "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
              "cifar10-cpu-tokenizers": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
              "cifar10-cpu-tokens": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
@@ -124,6 +126,9 @@ def markdown(results_dir: str | Path = "results") -> str:
         lines.append("| no real-data run yet | | | | | | | | |")
     for r in real.itertuples():
         spread = f" ± {100 * r.eval_acc_std:.1f}" if r.seeds > 1 else ""
+        stopped = getattr(r, "stopped_early", 0)
+        if stopped > 0 and r.epochs == r.planned_epochs:  # the finished seeds' accuracy; the others left out
+            spread += f" ({stopped:.0f} more seed{'s' * (stopped > 1)} stopped early, left out)"
         lines.append(f"| {REAL_DATA.get(r.profile, r.profile)} | `{r.notebook}` | {r.label} | {r.epochs} | "
                      f"{100 * r.eval_acc:.2f}%{spread} | {100 * r.gap:+.1f} pt | {r.mflops:.1f} | {r.mparams:.3f} | "
                      f"{_speed(r)} |")
