@@ -61,3 +61,15 @@ def test_the_ceiling_runs_every_counted_flop_at_the_baselines_rate_and_keeps_the
     copies = _kinds({"convolution": (30.0, 40.0), "layout and copies": (4.0, 0.0), "dtype casts": (1.0, 0.0),
                      "fused kernels": (55.0, 0.0)})
     assert profile.ceiling(copies, resnet)["code_share"] == pytest.approx(5 / 90)
+
+
+def test_readme_shows_each_gpu_profile_and_says_so_where_there_is_none(tmp_path):
+    from vt.paths import ROOT
+    from vt.report import gpu_profiles_markdown
+
+    (tmp_path / "bench").mkdir()
+    measured = ROOT / "results" / "bench" / "profile-cpu-32.csv"
+    (tmp_path / "bench" / "profile-cpu-224.csv").write_bytes(measured.read_bytes())  # a CPU's, at 224: not shown
+    assert gpu_profiles_markdown(tmp_path).startswith("No GPU profile yet")
+    (tmp_path / "bench" / "profile-h200-224.csv").write_bytes(measured.read_bytes())
+    assert gpu_profiles_markdown(tmp_path) == profile.markdown(tmp_path / "bench" / "profile-h200-224.csv")

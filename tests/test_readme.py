@@ -57,6 +57,7 @@ def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- results-table:start -->\n<!-- results-table:end -->\nmiddle\n"
                       "<!-- speed-table:start -->\n<!-- speed-table:end -->\n"
+                      "<!-- gpu-profile-table:start -->\n<!-- gpu-profile-table:end -->\n"
                       "<!-- flops-table:start -->\nold\n<!-- flops-table:end -->\n"
                       "<!-- deviations-table:start -->\n<!-- deviations-table:end -->\n"
                       "<!-- cpu-speed-table:start -->\n<!-- cpu-speed-table:end -->\n"

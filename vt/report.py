@@ -158,6 +158,8 @@ def _speed(row) -> str:
 # python -m vt.profile --out results/bench/<CPU_PROFILE> (both commands are in README beside the tables).
 CPU_BENCH = "cpu-compiled-*.csv"
 CPU_PROFILE = "profile-cpu-32.csv"
+# ... and on a GPU: bash scripts/gpu_speed.sh (python -m vt.profile --out results/bench/profile-<gpu>-224.csv).
+GPU_PROFILES = "profile-*-224.csv"
 
 
 def _against_flops(root: Path) -> str:
@@ -220,6 +222,16 @@ def speed_markdown(results_dir: str | Path = "results", pattern: str = "*-224.cs
     return "\n".join(lines)
 
 
+def gpu_profiles_markdown(root: Path) -> str:
+    """README's GPU profile tables (``vt.profile.markdown``), one per ``results/bench/<GPU_PROFILES>`` measured on a
+    GPU; a line that says how to make one where there is none."""
+    from vt.profile import markdown as profile_markdown
+
+    paths = [p for p in sorted((root / "bench").glob(GPU_PROFILES)) if not p.name.startswith("profile-cpu")]
+    return "\n\n".join(profile_markdown(p) for p in paths) or (
+        "No GPU profile yet: `bash scripts/gpu_speed.sh` on a GPU machine writes one.")
+
+
 def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = ROOT / "results") -> None:
     """Rewrite README's generated blocks (between ``<!-- results-table:start/end -->``,
     ``<!-- speed-table:start/end -->``, ``<!-- flops-table:start/end -->`` and ``<!-- deviations-table:start/end -->``)
@@ -235,7 +247,8 @@ def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = R
               "flops-table": summary_markdown(str(flops / "flops.csv")),
               "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv")),
               "cpu-speed-table": speed_markdown(results_dir, CPU_BENCH, "cpu"),
-              "profile-table": profile_markdown(root / "bench" / CPU_PROFILE)}
+              "profile-table": profile_markdown(root / "bench" / CPU_PROFILE),
+              "gpu-profile-table": gpu_profiles_markdown(root)}
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
