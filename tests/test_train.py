@@ -252,3 +252,16 @@ def test_help_says_what_each_option_means_and_its_choices():
     text = " ".join(subprocess.run([sys.executable, "-m", "vt.train", "--help"], capture_output=True, text=True,
                                    check=True).stdout.split())  # argparse wraps lines
     assert "peak learning rate (default: 0.05)" in text and "one of: 'sgd', 'adam', 'adamw'" in text
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="torch logs it only where no GPU is found")
+def test_compiling_on_a_cpu_logs_no_path_of_the_local_install(tmp_path):
+    """torch.compile looks for a CUDA toolkit; with one but no GPU, torch logs that it found no CUDA runtime, naming
+    where it is installed. Executed notebooks keep their logs, so vt silences that line."""
+    find = "from torch.utils.cpp_extension import _find_cuda_home; _find_cuda_home()"
+    env = {**os.environ, "CUDA_HOME": str(tmp_path)}
+    plain = subprocess.run([sys.executable, "-c", find], env=env, capture_output=True, text=True, check=True)
+    assert "No CUDA runtime is found" in plain.stderr  # the line this test is about
+    with_vt = subprocess.run([sys.executable, "-c", "import vt.train; " + find], env=env, capture_output=True,
+                             text=True, check=True, cwd=ROOT)
+    assert "No CUDA runtime is found" not in with_vt.stderr

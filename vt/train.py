@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import platform
@@ -39,6 +40,10 @@ HISTORY = "history.csv"
 PREDICTIONS = "predictions.npy"  # the last evaluation's predicted class of every eval image, in the split's order
 COLUMNS = ["epoch", "train_loss", "train_acc", "eval_loss", "eval_acc", "eval_top5", "lr", "images_per_s",
            "epoch_time_s", "wall_time_s", "shared_by"]
+# torch.compile on a machine with a CUDA toolkit but no GPU logs, once, that it found no CUDA runtime, with the path
+# of torch's own install: expected on a CPU, and not part of any result. (With a GPU it is never logged.)
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+
 # Set by whoever trains several runs on one device at once (``vt.side_by_side``): how many share it. The history's
 # ``shared_by`` column keeps it, since images/s measured so are not a model's own speed.
 SHARED_BY_ENV = "VT_SHARED_BY"
