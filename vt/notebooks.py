@@ -122,6 +122,10 @@ class Parameters:
         return TrainConfig(model=run.model, model_kwargs=dict(run.kwargs), seed=seed,
                            checkpoint_dir=str(folder) if root else "", **recipe)
 
+    def landed_dir(self, config: TrainConfig) -> Path:
+        """``out_dir/runs/<label>-seed<seed>/``, where the run ``config`` checkpoints lands (``land_run``)."""
+        return self.out_dir / "runs" / Path(config.checkpoint_dir).name
+
     def minutes_left(self) -> float | None:
         """What is left of the notebook's ``time_limit_min`` budget, counted from its parameter check; ``None``
         when it has none."""
@@ -389,7 +393,7 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
         saved = Path(config.checkpoint_dir) / HISTORY
         if saved.exists():
             return pd.read_csv(saved)
-        stopped = _landed_as(P.out_dir / "runs" / saved.parent.name, config, data, finished=False)
+        stopped = _landed_as(P.landed_dir(config), config, data, finished=False)
         return stopped[0] if stopped else None
     history = train(config if left is None else replace(config, time_limit_min=left), data)
     land_run(P, config, data)
@@ -408,7 +412,7 @@ def land_run(P: Parameters, config: TrainConfig, data: Dataset) -> Path | None:
     if not config.checkpoint_dir:
         return None
     source = Path(config.checkpoint_dir)
-    target = _copy_landed(source, P.out_dir / "runs" / source.name)
+    target = _copy_landed(source, P.landed_dir(config))
     record = json.loads((target / "config.json").read_text()) if (target / "config.json").exists() else None
     if record is not None and "data" not in record:
         record["data"] = data.fingerprint()
@@ -432,8 +436,7 @@ def landed_run(P: Parameters, config: TrainConfig, data: Dataset) -> pd.DataFram
     else ``None``. A copied run says where it was trained, each time it is read back: its speed was measured there."""
     if not config.checkpoint_dir:
         return None
-    here = P.out_dir / "runs" / Path(config.checkpoint_dir).name
-    found = _landed_as(here, config, data) or borrow_run(P, config, data)
+    found = _landed_as(P.landed_dir(config), config, data) or borrow_run(P, config, data)
     if found is None:
         return None
     history, record = found
@@ -470,7 +473,7 @@ def borrow_run(P: Parameters, config: TrainConfig, data: Dataset) -> tuple[pd.Da
             continue
         history, record = found
         record = {**record, "landed_from": record.get("landed_from", source.relative_to(root).as_posix())}
-        target = _copy_landed(source, P.out_dir / "runs" / Path(config.checkpoint_dir).name)
+        target = _copy_landed(source, P.landed_dir(config))
         checkpoint.atomic_write(target / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
         return history, record
     return None
