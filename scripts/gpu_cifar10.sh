@@ -27,7 +27,7 @@ echo "==> decoding the data set once ($((deadline - SECONDS)) s left)"
 
 if [ "${BENCH:-1}" = 1 ]; then
 echo "==> bench ($((deadline - SECONDS)) s left)"
-gpu="$("$VT_PY" -c 'import torch; print(torch.cuda.get_device_name().split()[-1].lower() if torch.cuda.is_available() else "cpu")')"
+gpu="$VT_GPU"
 resolution="${BENCH_RESOLUTION:-224}"
 "$VT_PY" -m vt.bench --models ${BENCH_MODELS:-resnet18 vt_resnet18 resnet34 vt_resnet34 resnet50 vt_resnet50} \
     --resolution "$resolution" --batch-size "${BENCH_BATCH:-128}" --num-classes 1000 --steps 10 --rounds 3 \

@@ -17,7 +17,7 @@ land() { tar czf "$out/results-bench.tar.gz" results/bench; }  # a cut-off sessi
 trap 'land; echo "==> results in $out/results-bench.tar.gz"' EXIT
 
 source scripts/gpu_setup.sh
-gpu="$("$VT_PY" -c 'import torch; print(torch.cuda.get_device_name().split()[-1].lower() if torch.cuda.is_available() else "cpu")')"
+gpu="$VT_GPU"
 resolution="${RESOLUTION:-224}"
 batch="${BATCH:-128}"
 
