@@ -24,8 +24,8 @@ from vt.stats import MIN_SEEDS
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
 PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-noclip", "cifar10-cpu-long", "cifar10-cpu",
-              "cifar10-cpu-tokenizers",
-              "cifar10-cpu-tokens", "cifar10-cpu-resolution", "tiny-imagenet-cpu-attention", "paper", "smoke"]
+              "cifar10-cpu-tokenizers", "cifar10-cpu-tokens", "cifar10-cpu-resolution", "tiny-imagenet-cpu-attention",
+              "paper", "smoke"]
 REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, longer)",
              "cifar10-noclip": "CIFAR-10, ResNet-18 without gradient clipping (GPU)",
              "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
