@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -356,6 +357,23 @@ def test_a_saved_notebook_keeps_one_line_per_progress_bar(tmp_path):
     execute(source, tmp_path / "out.ipynb", {}, progress_bar=False)
     outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs
     assert [(o.name, o.text) for o in outputs] == [("stdout", "start\nrun A 4/4\nrun B 2/2\n"), ("stderr", "done\n")]
+
+
+def test_the_kernels_sockets_stay_out_of_its_working_directory_and_are_removed(tmp_path):
+    """A kernel killed with its run would otherwise leave its IPC sockets among the user's notebooks."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    from vt.execute import execute
+
+    source, cwd = tmp_path / "ls.ipynb", tmp_path / "cwd"
+    cwd.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, stat\nfrom pathlib import Path\nfrom jupyter_core.paths import jupyter_runtime_dir\n"
+        "print(sorted(n for n in os.listdir('.') if stat.S_ISSOCK(os.stat(n).st_mode)))\n"
+        f"print(len(list(Path(jupyter_runtime_dir()).glob('vt-{os.getpid()}-kernel-ipc-*'))))")]), source)
+    execute(source, tmp_path / "out.ipynb", {}, cwd=cwd, progress_bar=False)
+    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs[0].text == "[]\n5\n"
+    assert not list(Path(jupyter_runtime_dir()).glob(f"vt-{os.getpid()}-kernel-ipc-*"))
 
 
 def test_the_command_behind_a_results_table_names_every_value_the_profile_does_not(tmp_path):

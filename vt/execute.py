@@ -2,8 +2,10 @@
 
 jupyter_client starts kernels on TCP ports by default, and ipykernel warns on every start that TCP without
 CurveZMQ keys is readable by anyone on the machine. Both ends run here, so the kernel manager's own setting
-``KernelManager.transport = "ipc"`` (Unix sockets under Jupyter's private runtime directory) is the fix: the
-warning goes because its cause does, and every other message of the kernel still reaches the terminal.
+``KernelManager.transport = "ipc"`` is the fix: the warning goes because its cause does, and every other message
+of the kernel still reaches the terminal. The sockets are put in Jupyter's private runtime directory under a name
+of this process's own; left alone, jupyter_client would make them in the kernel's working directory, where a killed
+kernel leaves them behind.
 papermill's command line cannot pass a kernel-manager setting, so the scripts call this module instead::
 
     python -m vt.execute notebooks/01_baseline.ipynb results/smoke/01_baseline.ipynb -f params.yaml --cwd notebooks
@@ -12,19 +14,24 @@ papermill's command line cannot pass a kernel-manager setting, so the scripts ca
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import nbformat
 import papermill
 import yaml
+from jupyter_core.paths import jupyter_runtime_dir
 from traitlets.config import Config
 
 KERNEL = "vt"  # the kernel scripts/ensure_env.sh installs for the project's environment
 
 
 def kernel_config() -> Config:
-    """The kernel-manager settings every notebook run uses: local IPC transport."""
-    return Config({"KernelManager": {"transport": "ipc"}})
+    """The kernel-manager settings every notebook run uses: local IPC transport, its sockets named
+    ``<runtime dir>/vt-<pid>-kernel-ipc-<n>`` (two runs at once never pick the same name)."""
+    runtime = Path(jupyter_runtime_dir())
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(runtime / f"vt-{os.getpid()}-kernel-ipc")}})
 
 
 def collapse_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
