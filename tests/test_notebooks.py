@@ -219,6 +219,46 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
 
 
+def test_read_only_trains_nothing_and_shows_what_landed(tmp_path, monkeypatch):
+    """Re-rendering a study after a change to its analysis: the landed runs are shown, a run not landed is left
+    out as not started, nothing is trained, and with nothing landed at all the notebook says so in one line."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    values = {"models": ["resnet20"], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
+              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+    resnet, vt_resnet = notebooks.Run("resnet20", "resnet20"), notebooks.Run("vt_resnet20", "vt_resnet20")
+    P = notebooks.parameters("01_baseline", {**values, "read_only": True})
+    data = P.load_data()
+    with pytest.raises(ConfigError, match="no run of 01_baseline to show: .* read_only trains none"):
+        notebooks.run_models(P, [resnet], data)
+    assert not (tmp_path / "checkpoints").exists()
+
+    P = notebooks.parameters("01_baseline", dict(values))
+    first, _ = notebooks.run_models(P, [resnet], data)
+    shutil.rmtree(tmp_path / "checkpoints")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read_only trained a run")
+
+    monkeypatch.setattr(notebooks, "train", refuse)
+    P = notebooks.parameters("01_baseline", {**values, "models": ["resnet20", "vt_resnet20"], "read_only": True})
+    again, summary = notebooks.run_models(P, [resnet, vt_resnet], data)
+    pd.testing.assert_frame_equal(again, first)
+    assert list(summary.label) == ["resnet20"] and summary.finished.all()
+    line = notebooks.command(P.out_dir / "parameters.json")
+    assert "-p models" in line and "-p read_only" not in line  # it decides what trains now, not the numbers
+
+
+def test_read_only_refuses_a_model_it_would_have_to_train(tmp_path, monkeypatch):
+    """05_attention needs the trained models themselves: read_only without their checkpoints stops at once."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    P = notebooks.parameters("05_attention", {"epochs": 1, "train_size": 64, "eval_size": 32, "batch_size": 32,
+                                              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False,
+                                              "read_only": True})
+    with pytest.raises(ConfigError, match="read_only: vt_resnet20, seed 0 has no finished checkpoint"):
+        notebooks.fit_seeds(P, notebooks.Run("vt_resnet20", "vt_resnet20"), P.load_data())
+    assert not (tmp_path / "checkpoints").exists()
+
+
 def test_a_seed_a_budget_stopped_early_is_kept_but_left_out_of_the_accuracy(tmp_path, monkeypatch):
     """A GPU session can end with one seed of a run short of its epochs: the finished seeds' accuracy is the run's,
     the stopped seed is counted apart, and it is still read back once its checkpoint is gone."""

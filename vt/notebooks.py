@@ -128,7 +128,9 @@ class Parameters:
 
     def minutes_left(self) -> float | None:
         """What is left of the notebook's ``time_limit_min`` budget, counted from its parameter check; ``None``
-        when it has none."""
+        when it has none, and none at all (``0.0``) with ``read_only``: a spent budget trains nothing."""
+        if self.values.get("read_only"):
+            return 0.0
         limit = self.values.get("time_limit_min", 0.0)
         return limit - (time.monotonic() - self.started) / 60 if limit else None
 
@@ -265,7 +267,7 @@ def load_profile(name_or_path: str, _children: tuple[Path, ...] = ()) -> dict:
     return values
 
 
-WHEN_ONLY = ("time_limit_min", "progress")
+WHEN_ONLY = ("time_limit_min", "read_only", "progress")
 
 
 def _departures(record: dict) -> tuple[dict, bool]:
@@ -328,6 +330,11 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
     With ``time_limit_min`` set, training stops (checkpointed) before an epoch that would end past the notebook's
     budget and later runs are not started; ``finished`` in the summary says which runs reached their epochs, and
     running the notebook again continues from the checkpoints (what a GPU session of a few minutes at a time needs).
+    ``read_only`` trains nothing and shows what landed or was checkpointed, the rest as not started.
+
+    Raises:
+        ConfigError: when not one run has anything to show (a budget spent before the first, or ``read_only``
+            before any run landed).
     """
     histories, done = [], {}
     for run in runs:
@@ -341,6 +348,9 @@ def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFr
             if trained is not None:
                 histories.append(trained.assign(label=run.label, model=run.model, seed=seed, run_key=key,
                                                 resolution=config.resolution, planned_epochs=config.epochs))
+    if not histories:
+        raise ConfigError(f"no run of {P.notebook} to show: none landed in {P.out_dir / 'runs'} or was checkpointed, "
+                          "and " + ("read_only trains none" if P.values.get("read_only") else "the time budget was spent"))
     history = pd.concat(histories, ignore_index=True)
     _keep_histories(P, data, history)
     summary = summarize(history, P, data, runs)
@@ -354,10 +364,17 @@ def fit_seeds(P: Parameters, run: Run, data: Dataset) -> tuple[dict[int, nn.Modu
     """Train ``run`` for every seed in ``P.seeds`` and return the trained models by seed with every epoch's
     history, for a notebook that needs the models themselves (``05_attention``'s attention maps, eq. 1). A run
     finished in its checkpoint is read back, not retrained. As ``run_models`` does, each run lands in
-    ``out_dir/runs/`` (history, config, per-example predictions) and the histories go to ``histories.csv``."""
+    ``out_dir/runs/`` (history, config, per-example predictions) and the histories go to ``histories.csv``.
+
+    Raises:
+        ConfigError: with ``read_only``, for a seed whose checkpoint holds no finished run to read the model from.
+    """
     models, histories = {}, []
     for seed in P.seeds:
         config = P.config(run, seed)
+        if P.values.get("read_only") and not _finished_checkpoint(config):
+            raise ConfigError(f"read_only: {run.label}, seed {seed} has no finished checkpoint to read its model from "
+                              f"({config.checkpoint_dir or 'checkpoint_root is empty'}); run without read_only to train it")
         result = fit(config, data)
         land_run(P, config, data)
         models[seed] = result.model
@@ -365,6 +382,14 @@ def fit_seeds(P: Parameters, run: Run, data: Dataset) -> tuple[dict[int, nn.Modu
     history = pd.concat(histories, ignore_index=True)
     _keep_histories(P, data, history)
     return models, history
+
+
+def _finished_checkpoint(config: TrainConfig) -> bool:
+    """Whether ``config``'s checkpoint folder holds the run trained to its ``epochs``."""
+    if not config.checkpoint_dir or not (Path(config.checkpoint_dir) / CHECKPOINT).exists():
+        return False
+    saved = Path(config.checkpoint_dir) / HISTORY
+    return saved.exists() and pd.read_csv(saved).epoch.max() == config.epochs
 
 
 def _keep_histories(P: Parameters, data: Dataset, history: pd.DataFrame) -> None:
