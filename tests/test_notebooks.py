@@ -234,16 +234,19 @@ def test_read_only_trains_nothing_and_shows_what_landed(tmp_path, monkeypatch):
 
     P = notebooks.parameters("01_baseline", dict(values))
     first, _ = notebooks.run_models(P, [resnet], data)
-    shutil.rmtree(tmp_path / "checkpoints")
+    landed = sorted((P.out_dir / "runs").rglob("*"))
 
     def refuse(*args, **kwargs):
         raise AssertionError("read_only trained a run")
 
     monkeypatch.setattr(notebooks, "train", refuse)
     P = notebooks.parameters("01_baseline", {**values, "models": ["resnet20", "vt_resnet20"], "read_only": True})
-    again, summary = notebooks.run_models(P, [resnet, vt_resnet], data)
-    pd.testing.assert_frame_equal(again, first)
-    assert list(summary.label) == ["resnet20"] and summary.finished.all()
+    for gone in (P.out_dir / "runs", tmp_path / "checkpoints"):  # trained elsewhere (vt.side_by_side); then landed
+        shutil.rmtree(gone)
+        again, summary = notebooks.run_models(P, [resnet, vt_resnet], data)
+        pd.testing.assert_frame_equal(again, first)
+        assert list(summary.label) == ["resnet20"] and summary.finished.all()
+        assert sorted((P.out_dir / "runs").rglob("*")) == landed
     line = notebooks.command(P.out_dir / "parameters.json")
     assert "-p models" in line and "-p read_only" not in line  # it decides what trains now, not the numbers
 

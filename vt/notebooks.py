@@ -417,6 +417,7 @@ def _train_within_budget(P: Parameters, config: TrainConfig, data: Dataset) -> p
             return None
         saved = Path(config.checkpoint_dir) / HISTORY
         if saved.exists():
+            land_run(P, config, data)  # trained by another process (vt.side_by_side): it lands here
             return pd.read_csv(saved)
         stopped = _landed_as(P.landed_dir(config), config, data, finished=False)
         return stopped[0] if stopped else None
