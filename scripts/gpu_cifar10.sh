@@ -43,4 +43,4 @@ land
 
 echo "==> 01_baseline over the finished runs ($((deadline - SECONDS)) s left)"
 "$VT_PY" -m vt.execute notebooks/01_baseline.ipynb "results/$profile/01_baseline.ipynb" -f /tmp/profile-fitted.yaml \
-    -p time_limit_min 0.5 --cwd notebooks
+    -p read_only true --cwd notebooks
