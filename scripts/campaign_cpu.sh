@@ -14,6 +14,10 @@ studies=(
     "cifar10-cpu-tokenizers 02_tokenizers"  # Tables 3, 4 on VT-ResNet-20: 15 epochs, 3 seeds (about 3 h)
     "cifar10-cpu-tokens 03_resolution"      # Table 6 and token widths: 15 epochs, 3 seeds (under 2.5 h)
     "cifar10-cpu-resolution 03_resolution"  # native 32 vs upscaled 64: ResNet-20, VT-ResNet-20, 6 epochs, 3 seeds (about 3 h)
+    # The earlier report's own data: Tiny ImageNet, 20 classes, 64x64, 30 epochs, 3 seeds (profiles/tiny-imagenet-cpu*.yaml)
+    "tiny-imagenet-cpu 01_baseline"             # ResNet-20 vs VT-ResNet-20 (the attention study's runs): about 75 min
+    "tiny-imagenet-cpu-tokenizers 02_tokenizers" # filter, pooling (recurrent: the comparison's runs): about 2.3 h
+    "tiny-imagenet-cpu-tokens 03_resolution"    # 32 tokens, 512 token channels (16 / 128: the same runs): about 3.2 h
 )
 source scripts/ensure_env.sh
 for study in "${studies[@]}"; do

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Make .venv ready: create it if missing, install the pinned requirements of pyproject.toml, install this
-# checkout in editable mode and register the Jupyter kernel "vt". Sourced by run_all.sh, run_tests.sh and
-# scripts/bench_cifar10_cpu.sh.
+# Make .venv ready and bind this checkout's code to it: create the environment if missing (the pinned
+# requirements.txt), export VT_PY (the environment's Python) and put this checkout first on PYTHONPATH.
+# Sourced by run_all.sh, run_tests.sh and the scripts under scripts/.
 #
-# The environment itself lives in a cache keyed by the hash of pyproject.toml
-# (${VT_ENV_CACHE:-~/.cache/vt-reproduction}/venv-<hash>), and .venv links to it: a fresh clone on the same
-# machine, CI's included, reuses it instead of reinstalling torch; a change of the pins builds a new one.
+# The environment holds the dependencies only, never the project itself: it lives in a cache keyed by the hash
+# of requirements.txt (${VT_ENV_CACHE:-~/.cache/vt-reproduction}/venv-<hash>) and .venv links to it, so that a
+# fresh clone on the same machine, CI's included, reuses it instead of reinstalling torch, while each checkout runs
+# its own code: the scripts set PYTHONPATH to the checkout, and the notebooks' Jupyter kernel is bound to it each
+# time one runs (vt/kernel.py), never registered for the user.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +17,7 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null
     exit 1
 fi
 
-hash="$(sha256sum "$root/pyproject.toml" | cut -c1-16)"
+hash="$(cat "$root/requirements.txt" <("$python" -c 'import sys; print(sys.version_info[:2])') | sha256sum | cut -c1-16)"
 cache="${VT_ENV_CACHE:-$HOME/.cache/vt-reproduction}"
 env_dir="$cache/venv-$hash"
 
@@ -26,7 +28,7 @@ if [ ! -f "$env_dir/.complete" ]; then
     rm -rf "$env_dir"
     "$python" -m venv "$env_dir"
     "$env_dir/bin/python" -m pip install --quiet --upgrade pip
-    "$env_dir/bin/python" -m pip install --quiet -e "$root"
+    "$env_dir/bin/python" -m pip install --quiet -r "$root/requirements.txt"
     touch "$env_dir/.complete"
 fi
 
@@ -39,11 +41,5 @@ if [ "$(readlink "$root/.venv" 2>/dev/null)" != "$env_dir" ]; then
 fi
 
 VT_PY="$root/.venv/bin/python"
-# The shared environment's editable install must point at this checkout.
-# (Asked from / so that the checkout's own folder on sys.path does not answer for the environment.)
-if [ "$(cd / && "$VT_PY" -c 'import vt, pathlib; print(pathlib.Path(vt.__file__).resolve().parents[1])' 2>/dev/null)" != "$root" ]; then
-    echo "==> installing this checkout ($root) into the environment"
-    "$VT_PY" -m pip install --quiet --no-deps -e "$root"
-fi
-"$VT_PY" -m ipykernel install --user --name vt --display-name "Python (vt reproduction)" >/dev/null
-export VT_PY
+PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
+export VT_PY PYTHONPATH

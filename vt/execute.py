@@ -6,7 +6,8 @@ CurveZMQ keys is readable by anyone on the machine. Both ends run here, so the k
 of the kernel still reaches the terminal. The sockets are put in Jupyter's private runtime directory under a name
 of this process's own; left alone, jupyter_client would make them in the kernel's working directory, where a killed
 kernel leaves them behind.
-papermill's command line cannot pass a kernel-manager setting, so the scripts call this module instead::
+The kernel is this checkout's own (``vt.kernel.bind``): its code, its interpreter, whatever other checkouts exist.
+papermill's command line can do neither, so the scripts call this module instead::
 
     python -m vt.execute notebooks/01_baseline.ipynb results/smoke/01_baseline.ipynb -f params.yaml --cwd notebooks
 """
@@ -23,7 +24,9 @@ import yaml
 from jupyter_core.paths import jupyter_runtime_dir
 from traitlets.config import Config
 
-KERNEL = "vt"  # the kernel scripts/ensure_env.sh installs for the project's environment
+from vt import kernel as vt_kernel
+
+KERNEL = vt_kernel.NAME  # bound to this checkout by ``execute`` (``vt.kernel.bind``)
 
 
 def kernel_config() -> Config:
@@ -65,8 +68,12 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
     """Execute ``notebook`` with ``parameters`` injected, writing the executed copy to ``output`` with its progress
     bars collapsed (``collapse_streams``): live while it runs, one line per bar once saved.
 
+    Kernel ``vt`` is first bound to this checkout (``vt.kernel.bind``), so that the notebook runs this checkout's code.
+
     Raises papermill's ``PapermillExecutionError`` when a cell fails (the executed copy keeps the traceback).
     """
+    if kernel == KERNEL:
+        vt_kernel.bind()
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel,
