@@ -271,6 +271,22 @@ def test_data_dir_comes_from_the_environment(tmp_path, monkeypatch):
     assert len(data.load("cifar10").train) == 15
 
 
+def test_an_explicit_data_dir_is_the_only_place_searched(tmp_path, monkeypatch):
+    """The shared folder is a fallback for the default data folder only: a data_dir given by name that lacks the
+    data, or does not exist, is reported, not quietly replaced by another copy."""
+    _cifar_pickles(tmp_path / "shared" / "cifar-10-batches-py")
+    monkeypatch.setenv("VT_SHARED_DATASETS", str(tmp_path / "shared"))
+    monkeypatch.setenv("VT_DATA_DIR", str(tmp_path / "default"))
+    assert len(data.load("cifar10").train) == 15  # no data_dir: the default folder, then the shared one
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match="CIFAR-10 not found") as info:
+        data.load("cifar10", data_dir=tmp_path / "empty")
+    assert "shared" not in str(info.value)
+    for name in ("cifar10", "tiny-imagenet", "imagenet"):
+        with pytest.raises(DataNotFoundError, match=f"data_dir {tmp_path / 'nope'} does not exist"):
+            data.load(name, data_dir=tmp_path / "nope")
+
+
 # Tiny ImageNet --------------------------------------------------------------------------------------------
 
 

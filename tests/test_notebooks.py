@@ -143,9 +143,14 @@ def test_papermill_with_an_unknown_parameter_fails_with_its_name(tmp_path):
                                    progress_bar=False)
 
 
-def test_a_notebook_runs_as_a_user_would(tmp_path, monkeypatch):
-    """The README's example: two tokenizers, two epochs, JSON list from the command line, no TCP warning."""
+def test_a_notebook_runs_as_a_user_would_and_leaves_the_profiles_results_alone(tmp_path, monkeypatch):
+    """The README's example: two tokenizers, two epochs, JSON list from the command line, no TCP warning. Its
+    parameters are not the smoke profile's, so its results go to a folder named for what changed: the committed
+    smoke results stay as they are."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
+    committed = tmp_path / "results" / "smoke" / "02_tokenizers"
+    shutil.copytree(ROOT / "results" / "smoke" / "02_tokenizers", committed)
+    before = {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()}
     out = tmp_path / "out.ipynb"
     run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(out),
                           "-p", "epochs", "2", "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
@@ -153,11 +158,15 @@ def test_a_notebook_runs_as_a_user_would(tmp_path, monkeypatch):
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "without encryption" not in run.stderr  # the kernel is reached over IPC, not TCP
-    summary = (tmp_path / "results" / "smoke" / "02_tokenizers" / "summary.csv").read_text().splitlines()
+    assert {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()} == before
+    own = tmp_path / "results" / "smoke-tokenizers-filter-pooling-train_size-256-eval_size-128-epochs-2" / "02_tokenizers"
+    summary = (own / "summary.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in summary[1:]] == ["filter", "pooling"]
     assert "images_per_s_seeds" in summary[0].split(",")
-    assert (tmp_path / "results" / "smoke" / "02_tokenizers" / "curves.png").exists()
+    assert (own / "curves.png").exists()
     executed = nbformat.read(out, as_version=4)
+    said = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert f"results go to results/{own.parent.name}/" in said  # and the notebook says where
     findings = [o for c in executed.cells for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
     assert "filter-based tokenizer" in findings[-1]["data"]["text/markdown"]
 
@@ -174,7 +183,7 @@ def test_a_spent_time_budget_stops_the_notebook_and_a_rerun_finishes_it(tmp_path
     """What a GPU session of a few minutes at a time needs: stop inside the budget, checkpointed, and go on next time."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"models": ["resnet20", "vt_resnet20"], "epochs": 2, "train_size": 128, "eval_size": 64,
-              "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+              "batch_size": 32, "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
     source = "# Parameters\n" + "".join(f"{name} = {value!r}\n" for name, value in values.items())
     runs = [notebooks.Run(m, m) for m in values["models"]]
 
@@ -196,7 +205,7 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     but only for the same recipe."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"models": ["resnet20"], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
-              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+              "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
     runs = [notebooks.Run("resnet20", "resnet20")]
     P = notebooks.parameters("01_baseline", dict(values))
     first, _ = notebooks.run_models(P, runs, P.load_data())
@@ -211,12 +220,12 @@ def test_a_finished_run_lands_in_results_and_is_read_back_when_its_checkpoint_is
     record = json.loads((landed / "config.json").read_text())
     (landed / "config.json").write_text(json.dumps({**record, "data": "another data set"}))
     notebooks.run_models(P, runs, P.load_data())  # the same recipe on other data: trained anew
-    assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
+    assert (tmp_path / "checkpoints" / "t" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
     shutil.rmtree(tmp_path / "checkpoints")
 
     P = notebooks.parameters("01_baseline", {**values, "lr": 0.01})  # another recipe: trained anew
     notebooks.run_models(P, runs, P.load_data())
-    assert (tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
+    assert (tmp_path / "checkpoints" / "t" / "01_baseline" / "resnet20-seed0" / "checkpoint.pt").exists()
 
 
 def test_read_only_trains_nothing_and_shows_what_landed(tmp_path, monkeypatch):
@@ -224,7 +233,7 @@ def test_read_only_trains_nothing_and_shows_what_landed(tmp_path, monkeypatch):
     out as not started, nothing is trained, and with nothing landed at all the notebook says so in one line."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"models": ["resnet20"], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
-              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+              "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
     resnet, vt_resnet = notebooks.Run("resnet20", "resnet20"), notebooks.Run("vt_resnet20", "vt_resnet20")
     P = notebooks.parameters("01_baseline", {**values, "read_only": True})
     data = P.load_data()
@@ -255,7 +264,7 @@ def test_read_only_refuses_a_model_it_would_have_to_train(tmp_path, monkeypatch)
     """05_attention needs the trained models themselves: read_only without their checkpoints stops at once."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     P = notebooks.parameters("05_attention", {"epochs": 1, "train_size": 64, "eval_size": 32, "batch_size": 32,
-                                              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False,
+                                              "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False,
                                               "read_only": True})
     with pytest.raises(ConfigError, match="read_only: vt_resnet20, seed 0 has no finished checkpoint"):
         notebooks.fit_seeds(P, notebooks.Run("vt_resnet20", "vt_resnet20"), P.load_data())
@@ -267,7 +276,7 @@ def test_a_seed_a_budget_stopped_early_is_kept_but_left_out_of_the_accuracy(tmp_
     the stopped seed is counted apart, and it is still read back once its checkpoint is gone."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"profile": "gpu-session", "models": ["resnet20"], "epochs": 2, "seeds": [0, 1], "train_size": 128,
-              "eval_size": 64, "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints"),
+              "eval_size": 64, "batch_size": 32, "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"),
               "progress": False, "time_limit_min": 5.0}
     runs = [notebooks.Run("resnet20", "resnet20")]
     P = notebooks.parameters("01_baseline", dict(values))
@@ -295,7 +304,7 @@ def test_an_arm_two_studies_share_is_trained_once_and_copied_from_where_it_lande
     another recipe or another seed is trained."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"epochs": 1, "train_size": 96, "eval_size": 32, "batch_size": 32,
-              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+              "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
     tokenizers = notebooks.parameters("02_tokenizers", {**values, "profile": "tokenizers"})
     data = tokenizers.load_data()
     first, _ = notebooks.run_models(tokenizers, [notebooks.Run("recurrent", "vt_resnet20", {"tokenizer": "recurrent"})],
@@ -328,7 +337,7 @@ def test_models_trained_for_their_attention_land_as_runs_and_read_back_from_chec
     epochs in histories.csv, and a second call loads the finished checkpoints instead of training."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"seeds": [0, 1], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
-              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+              "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
     P = notebooks.parameters("05_attention", dict(values))
     run = notebooks.Run("trained", P.model)
     models, history = notebooks.fit_seeds(P, run, P.load_data())
@@ -350,12 +359,12 @@ def test_a_run_checkpointed_before_data_fingerprints_lands_with_one(tmp_path, mo
     so that it is still read back once the checkpoint is gone."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"models": ["resnet20"], "epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
-              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+              "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
     runs = [notebooks.Run("resnet20", "resnet20")]
     P = notebooks.parameters("01_baseline", dict(values))
     data = P.load_data()
     notebooks.run_models(P, runs, data)
-    saved = tmp_path / "checkpoints" / "smoke" / "01_baseline" / "resnet20-seed0" / "config.json"
+    saved = tmp_path / "checkpoints" / "t" / "01_baseline" / "resnet20-seed0" / "config.json"
     record = json.loads(saved.read_text())
     del record["data"]
     saved.write_text(json.dumps(record))
@@ -373,13 +382,13 @@ def test_two_sweeps_that_name_the_same_model_train_it_once(tmp_path, monkeypatch
     """tokens=16 and channels=128 are both VT-ResNet-20's defaults: one model, trained once, shown under both labels."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"epochs": 1, "train_size": 128, "eval_size": 64, "batch_size": 32,
-              "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
+              "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"), "progress": False}
     P = notebooks.parameters("03_resolution", dict(values))
     runs = [notebooks.Run("tokens=16", "vt_resnet20", {"tokens": 16}),
             notebooks.Run("channels=128", "vt_resnet20", {"token_channels": 128}),
             notebooks.Run("tokens=32", "vt_resnet20", {"tokens": 32})]
     _, summary = notebooks.run_models(P, runs, P.load_data())
-    trained = sorted(p.name for p in (tmp_path / "checkpoints" / "smoke" / "03_resolution").iterdir())
+    trained = sorted(p.name for p in (tmp_path / "checkpoints" / "t" / "03_resolution").iterdir())
     assert trained == ["tokens=16-seed0", "tokens=32-seed0"]
     by_label = summary.set_index("label")
     assert by_label.eval_acc["tokens=16"] == by_label.eval_acc["channels=128"]

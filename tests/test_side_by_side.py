@@ -64,8 +64,8 @@ def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monke
 
 def test_a_run_that_fails_in_its_process_fails_the_whole_with_its_name():
     good = TrainConfig(model="resnet20", epochs=1, train_size=64, eval_size=32, batch_size=32, progress=False)
-    bad = replace(good, model="vt_resnet20", model_kwargs={"no_such_argument": 1})
-    with pytest.raises(RuntimeError, match=r"vt_resnet20 \(no checkpoint\): .*no_such_argument"):
+    bad = replace(good, model="vt_resnet20", dataset="cifar10", data_dir="/nonexistent")  # fails once started
+    with pytest.raises(RuntimeError, match=r"vt_resnet20 \(no checkpoint\): DataNotFoundError: .*/nonexistent"):
         side_by_side.side_by_side([good, bad])
 
 

@@ -172,6 +172,9 @@ def test_a_checkpoint_from_before_data_fingerprints_still_resumes(tmp_path, shap
         ({"warmup_epochs": 20.0}, "warmup_epochs"),
         ({"model_kwargs": "{tokens: 3"}, "model_kwargs must be a dict or JSON"),
         ({"model_kwargs": {"num_classes": 3}}, "must not set num_classes"),
+        ({"model_kwargs": {"tokenizer": "bogus"}}, "unknown tokenizer 'bogus'"),  # refused when made, not when built
+        ({"model_kwargs": {"tokens": 0}}, "need tokens >= 1"),
+        ({"resolution": 8}, "resolution must be at least 16"),
     ],
 )
 def test_bad_parameters_are_refused_in_one_line(values, message):
@@ -189,9 +192,12 @@ def test_unknown_parameter_names_are_refused():
 def test_a_model_argument_it_does_not_take_or_a_tiny_resolution_is_refused(shapes):
     with pytest.raises(ConfigError, match="takes no argument tokens"):
         train(TrainConfig(model="resnet20", model_kwargs={"tokens": 8}, **SMALL), shapes)
+    with pytest.raises(ConfigError, match="resolution must be at least 16, got 2"):
+        TrainConfig(model="resnet20", resolution=2, **SMALL)
+    # 16 px through ResNet-18's ImageNet stem: stride-2 conv and max-pool, then stages down to a 1x1 map
     tiny = data.load("synthetic", resolution=16, train_size=128, eval_size=64)
-    with pytest.raises(ConfigError, match="resolution 2 is too small for resnet20"):
-        train(TrainConfig(model="resnet20", resolution=2, **SMALL), tiny)
+    with pytest.raises(ConfigError, match="resolution 16 is too small for resnet18"):
+        train(TrainConfig(model="resnet18", model_kwargs={"small_input": False}, resolution=16, **SMALL), tiny)
 
 
 def test_nothing_is_written_for_a_refused_run(tmp_path):

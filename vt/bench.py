@@ -20,9 +20,10 @@ import torch
 import torch.nn.functional as F
 
 from vt import flops
-from vt.errors import ConfigError
+from vt.config import MIN_RESOLUTION
+from vt.errors import ConfigError, entry_point
 from vt.models import arguments, create
-from vt.train import environment
+from vt.train import environment, resolve_device
 
 
 def throughput(
@@ -47,7 +48,9 @@ def throughput(
     """
     if not models or batch_size < 1 or steps < 1 or rounds < 1:
         raise ConfigError("need at least one model and positive batch_size, steps and rounds")
-    dev = torch.device(device if device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    if resolution < MIN_RESOLUTION:
+        raise ConfigError(f"resolution must be at least {MIN_RESOLUTION}, got {resolution}")
+    dev = resolve_device(device)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     bf16 = precision == "bf16" or (precision == "auto" and dev.type == "cuda")
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16) if bf16 else nullcontext()
@@ -147,8 +150,9 @@ def compare(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: measure, print the table and the VT-vs-ResNet ratios, write CSV if asked."""
+    """Command-line entry point (user errors: one line, exit status 2): measure, print the table and the VT-vs-ResNet ratios, write CSV if asked."""
     parser = argparse.ArgumentParser(prog="python -m vt.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["resnet18", "vt_resnet18"])
     parser.add_argument("--resolution", type=int, nargs="+", default=[32, 64])
@@ -164,12 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--append", action="store_true",
                         help="add the rows to --out if it exists (one table for several settings)")
     args = parser.parse_args(argv)
-    try:
-        for name in args.models:
-            arguments(name)  # an unknown name fails at once, not after the models before it were measured
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    for name in args.models:  # bad input fails at once, not after the settings before it were measured
+        arguments(name)
+    resolve_device(args.device)
+    if min(args.resolution) < MIN_RESOLUTION:
+        raise ConfigError(f"resolution must be at least {MIN_RESOLUTION}, got {min(args.resolution)}")
     columns = ["model", "mode", "resolution", "batch_size", "images_per_s", "mflops", "params_m"]
     tables = []
     if args.out and args.append and args.out.exists():
@@ -177,14 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     for resolution in args.resolution:  # each resolution printed and saved as soon as it is measured
         print(f"measuring {', '.join(args.models)} at {resolution} px ({args.rounds} rounds of {args.steps} steps)...",
               file=sys.stderr, flush=True)
-        try:
-            table = throughput(args.models, resolution, args.batch_size, num_classes=args.num_classes,
-                               device=args.device, steps=args.steps, rounds=args.rounds,
-                               channels_last=args.channels_last, precision=args.precision,
-                               compile_model=args.compile_model)
-        except (ConfigError, ValueError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        table = throughput(args.models, resolution, args.batch_size, num_classes=args.num_classes,
+                           device=args.device, steps=args.steps, rounds=args.rounds,
+                           channels_last=args.channels_last, precision=args.precision,
+                           compile_model=args.compile_model)
         tables.append(table)
         print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.1f}"), flush=True)
         ratios = compare(table)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import typing
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 from vt.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "none")
 PRECISIONS = ("auto", "bf16", "fp32")
+MIN_RESOLUTION = 16  # the smallest side the models (a 4x4 map for the tokenizers) and the synthetic data take
 
 # Fields that change how a run is carried out, not what it computes: a checkpoint may be resumed under other values.
 RUNTIME_FIELDS = frozenset(
@@ -183,3 +186,24 @@ class TrainConfig:
             raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}")
         if "num_classes" in self.model_kwargs:
             raise ConfigError("model_kwargs must not set num_classes: it comes from the data set")
+        if self.resolution < MIN_RESOLUTION:
+            raise ConfigError(f"resolution must be at least {MIN_RESOLUTION}, got {self.resolution}")
+        if self.checkpoint_dir and Path(self.checkpoint_dir).exists() and not Path(self.checkpoint_dir).is_dir():
+            raise ConfigError(f"checkpoint_dir {self.checkpoint_dir} is a file, not a folder")
+        _check_model(self.model, json.dumps(self.model_kwargs, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=None)
+def _check_model(name: str, kwargs_json: str) -> None:
+    """Build model ``name`` with its keyword arguments on the ``meta`` device (no memory, no arithmetic), so that a
+    bad argument (``{"tokenizer": "bogus"}``) is refused when the config is made, before data load or training.
+
+    Raises:
+        ConfigError: for an argument the builder does not take or a value it refuses.
+    """
+    import torch
+
+    from vt.models import create
+
+    with torch.device("meta"):
+        create(name, **json.loads(kwargs_json))

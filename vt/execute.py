@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -26,6 +27,9 @@ from traitlets.config import Config
 
 from vt import kernel as vt_kernel
 
+# The exceptions a notebook raises for bad input (vt.errors): a failed notebook that raised one was given bad input.
+USER_ERRORS = {"ConfigError", "DataError", "DataNotFoundError", "CheckpointMismatchError", "CheckpointCorruptError",
+               "WeightsError"}
 KERNEL = vt_kernel.NAME  # bound to this checkout by ``execute`` (``vt.kernel.bind``)
 
 
@@ -84,7 +88,9 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
             nbformat.write(collapse_streams(nbformat.read(output, as_version=4)), output)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: exit status 2 for bad input, the notebook's own (``ConfigError``, ``DataError`` and
+    their kinds) included; 1 for a notebook that failed otherwise."""
     parser = argparse.ArgumentParser(prog="python -m vt.execute", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", type=Path)
     parser.add_argument("output", type=Path)
@@ -106,9 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         execute(args.notebook, args.output, parameters, args.cwd, not args.no_progress_bar, args.kernel)
     except papermill.PapermillExecutionError as error:
-        raise SystemExit(f"error: {args.notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
-                         f" (the executed copy with its traceback: {args.output})") from None
+        print(f"error: {args.notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
+              f" (the executed copy with its traceback: {args.output})", file=sys.stderr)
+        return 2 if error.ename in USER_ERRORS else 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

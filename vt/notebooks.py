@@ -15,8 +15,10 @@ parent's values filled in, the file ``run_all.sh`` hands to papermill.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -169,6 +171,8 @@ def parameters(notebook: str, namespace: dict) -> Parameters:
     if unknown:
         raise ConfigError(f"unknown parameter(s) {', '.join(unknown)} for {notebook}; it takes: {', '.join(sorted(defaults))}")
     values = {name: _coerce(name, namespace.get(name, default), default) for name, default in defaults.items()}
+    if "profile" in values and "profile" not in injected and values["profile"] == defaults["profile"]:
+        values["profile"] = _own_profile(notebook, values, defaults)
     checked = Parameters(notebook, values, sorted(injected & known))
     if "dataset" in values:
         checked.config(Run("check", "resnet20"))  # validates every recipe value through TrainConfig
@@ -178,6 +182,30 @@ def parameters(notebook: str, namespace: dict) -> Parameters:
                 arguments(model)  # raises for an unknown model name
     _check_elements(values)
     return checked
+
+
+# Parameters that change neither what a notebook computes nor what it shows: a run differing from its profile only
+# in these still writes the profile's results.
+SAME_RESULTS = ("time_limit_min", "read_only", "progress", "results_dir", "data_dir", "device", "checkpoint_root")
+
+
+def _own_profile(notebook: str, values: dict, defaults: dict) -> str:
+    """The profile name a run on the default profile writes its results under: the default's own name if ``values``
+    are that profile's, else a name of its own made from what differs (``smoke-epochs-1-resolutions-24-48``), so
+    that a rerun with other parameters never writes over the committed results of the profile; said in one line."""
+    profile = str(defaults["profile"])
+    planned = {**defaults, **{k: v for k, v in load_profile(profile).items() if k in defaults}}
+    changed = {k: v for k, v in values.items() if k not in SAME_RESULTS and v != planned[k]}
+    if not changed:
+        return profile
+    words = [profile] + [str(part) for k, v in changed.items() for part in [k, *_as_list(v)]]
+    name = re.sub(r"[^A-Za-z0-9_.=-]+", "-", "-".join(words)).strip("-")
+    if len(name) > 80:
+        digest = hashlib.sha256(json.dumps(changed, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        name = f"{profile}-{'-'.join(changed)}"[:60].rstrip("-") + f"-{digest}"
+    print(f"{', '.join(changed)} differ from profile {profile}: results go to results/{name}/, not over {profile}'s "
+          "(-p profile NAME names them)")
+    return name
 
 
 # List parameters and what each element must be, checked before the first run trains.

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -35,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.profiler import ProfilerActivity, profile, record_function
 
+from vt.errors import entry_point
 from vt.models import create
 from vt.train import resolve_device
 
@@ -242,6 +244,7 @@ def graph_breaks(model_name: str, resolution: int = 32, num_classes: int = 10) -
     return explained.graph_break_count, [str(b.reason) for b in explained.break_reasons]
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vt.profile", description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["resnet20", "vt_resnet20", "vit_resnet_cifar"])
@@ -345,4 +348,4 @@ def _explained(model: str, share: pd.Series, c: dict, rate: dict, base_rate: dic
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
 
+from vt.errors import ConfigError, entry_point
 from vt.findings import CHECKS, NOT_RUN, Finding
 from vt.notebooks import command, results_root
 from vt.paths import ROOT
@@ -257,6 +259,7 @@ def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = R
     readme.write_text(text)
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vt.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("results_dir", nargs="?", default="results", help="the results folder (default: results)")
@@ -265,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     action.add_argument("--html", metavar="DIR", help="write a browsable report: DIR/index.html and one page per "
                         "executed notebook")
     args = parser.parse_args(argv)
+    if not results_root(args.results_dir).is_dir():
+        raise ConfigError(f"no results folder {results_root(args.results_dir)}")
     if args.update_readme:
         update_readme(results_dir=args.results_dir)
     elif args.html:
@@ -276,4 +281,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

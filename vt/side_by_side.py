@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from vt.config import TrainConfig
-from vt.errors import ConfigError
+from vt.errors import ConfigError, entry_point
 from vt.notebooks import Parameters, Run, landed_run, load_profile, parameters
 
 # Share of the time left after the probe that the epochs may fill. The probe underestimates the epoch: its runs
@@ -140,8 +140,10 @@ def probe(configs: list[TrainConfig]) -> float:
     return max(row["epoch_time_s"] for _, row in side_by_side(trial))
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: probe, choose the epochs, train every run, write the profile to execute with."""
+    """Command-line entry point: probe, choose the epochs, train every run, write the profile to execute with; user
+    errors end with one line and exit status 2 (``vt.errors.entry_point``)."""
     parser = argparse.ArgumentParser(prog="python -m vt.side_by_side", description=__doc__.splitlines()[0])
     parser.add_argument("notebook", choices=sorted(NOTEBOOK_RUNS), help="the notebook whose runs to train")
     parser.add_argument("--profile", required=True, help="profile name or YAML path (python -m vt.notebooks resolve)")
@@ -152,27 +154,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the profile (with the chosen epochs) to execute the notebook with")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    try:
-        values = {**load_profile(args.profile), **{name: yaml.safe_load(value) for name, value in args.parameter}}
-        values["progress"] = False
-        runs, landed = pending(args.notebook, values)
-        planned = parameters(args.notebook, values).epochs
-        if not runs:
-            print(f"all {landed} runs have landed in the results: nothing to train", flush=True)
-            args.write_profile.write_text(yaml.safe_dump(values, sort_keys=False))
-            return 0
-        epoch_seconds = probe(runs)
-        left = SAFETY * (60 * args.minutes - (time.monotonic() - started))
-        if landed:  # the new runs join landed ones: the same epochs, or they would be another recipe
-            kept, epoch_seconds = fewer_seeds(runs, epoch_seconds, planned * epoch_seconds, left)
-            dropped = {c.seed for c in runs} - {c.seed for c in kept}
-            values["seeds"] = [seed for seed in values.get("seeds", [0]) if seed not in dropped]  # for the notebook
-            runs, epochs = kept, planned
-        else:
-            epochs = fitting_epochs(epoch_seconds, left, planned, runs[0].warmup_epochs)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    values = {**load_profile(args.profile), **{name: yaml.safe_load(value) for name, value in args.parameter}}
+    values["progress"] = False
+    runs, landed = pending(args.notebook, values)
+    planned = parameters(args.notebook, values).epochs
+    if not runs:
+        print(f"all {landed} runs have landed in the results: nothing to train", flush=True)
+        args.write_profile.write_text(yaml.safe_dump(values, sort_keys=False))
+        return 0
+    epoch_seconds = probe(runs)
+    left = SAFETY * (60 * args.minutes - (time.monotonic() - started))
+    if landed:  # the new runs join landed ones: the same epochs, or they would be another recipe
+        kept, epoch_seconds = fewer_seeds(runs, epoch_seconds, planned * epoch_seconds, left)
+        dropped = {c.seed for c in runs} - {c.seed for c in kept}
+        values["seeds"] = [seed for seed in values.get("seeds", [0]) if seed not in dropped]  # for the notebook
+        runs, epochs = kept, planned
+    else:
+        epochs = fitting_epochs(epoch_seconds, left, planned, runs[0].warmup_epochs)
     print(f"{len(runs)} runs side by side ({landed} landed before): an epoch {epoch_seconds:.1f} s, {left:.0f} s left "
           f"-> {epochs} epochs", flush=True)
     values = {**values, "epochs": epochs}

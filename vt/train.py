@@ -31,7 +31,7 @@ from torch import nn
 from vt import checkpoint
 from vt.config import HELP, TrainConfig
 from vt.data import Dataset, load, make_loader
-from vt.errors import ConfigError, DataError
+from vt.errors import ConfigError, entry_point
 from vt.models import arguments, create
 from vt.paths import shown
 
@@ -295,11 +295,14 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     """The device a ``device`` setting names: ``auto`` is this process's GPU where torch sees one, else the CPU.
 
     Raises:
-        ConfigError: for ``cuda`` where torch sees no GPU.
+        ConfigError: for a name torch does not know, or ``cuda`` where torch sees no GPU.
     """
     if name == "auto":
         return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps, got {name!r}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' asked for, but torch sees no GPU; use device='auto' or 'cpu'")
     if device.type == "cuda" and device.index is None:
@@ -409,14 +412,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; bad input ends with one line on stderr and exit status 2."""
+    """Command-line entry point; bad input ends with one line on stderr and exit status 2 (``vt.errors.entry_point``)."""
     args = _parser().parse_args(argv)
-    try:
-        history = train(TrainConfig(**vars(args)))
-    except (ConfigError, DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    history = train(TrainConfig(**vars(args)))
     if int(os.environ.get("RANK", 0)) == 0 and len(history):
         print(history.tail(1).to_string(index=False))
     return 0

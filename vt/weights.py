@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 from vt import checkpoint
-from vt.errors import ConfigError, DataError
+from vt.errors import ConfigError, DataError, entry_point
 from vt.paths import ROOT
 
 WEIGHTS_DIR = ROOT / "results" / "weights"
@@ -123,6 +124,7 @@ def predictions(net: nn.Module, row: pd.Series, data) -> np.ndarray:
     return torch.cat(found).numpy()
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vt.weights", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,11 +135,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "publish":
         if not (args.run_dir / "checkpoint.pt").exists():
-            parser.error(f"no checkpoint.pt in {args.run_dir}")
+            raise ConfigError(f"no checkpoint.pt in {args.run_dir}")
         print(publish(args.run_dir, args.tag).to_string())
     else:
         print(manifest().to_string(index=False))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

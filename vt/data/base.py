@@ -112,18 +112,33 @@ def shared_dir() -> Path:
     return Path(os.environ.get(SHARED_DIR_ENV, ROOT.parent / "shared" / "datasets")).expanduser()
 
 
-def find(root: Path, names: Iterable[str]) -> Path | None:
-    """The first of ``names`` that exists under ``root``, then under the shared folder; None if none does."""
-    for folder in (root, shared_dir()):
+def search_dirs(path: str | Path | None, download: bool = False) -> tuple[Path, ...]:
+    """Where a data set is looked for: an explicit ``path`` alone (a mistake to report if it does not exist, unless
+    ``download`` will fill it), else the default ``data_dir()`` and then the shared folder (``shared_dir``).
+
+    Raises:
+        DataNotFoundError: for an explicit ``path`` that does not exist (and ``download`` is off).
+    """
+    if path is not None:
+        root = data_dir(path)
+        if not root.is_dir() and not download:
+            raise DataNotFoundError(f"data_dir {root} does not exist (or is not a folder)")
+        return (root,)
+    return (data_dir(), shared_dir())
+
+
+def find(folders: Iterable[Path], names: Iterable[str]) -> Path | None:
+    """The first of ``names`` that exists under the first of ``folders`` that has one; None if none does."""
+    for folder in folders:
         for name in names:
             if (folder / name).exists():
                 return folder / name
     return None
 
 
-def not_found(dataset: str, root: Path, names: Iterable[str], hint: str) -> DataNotFoundError:
+def not_found(dataset: str, folders: Iterable[Path], names: Iterable[str], hint: str) -> DataNotFoundError:
     """The error for a data set found nowhere, naming the places searched and what to put there."""
-    places = ", ".join(str(folder / name) for folder in (root, shared_dir()) for name in names)
+    places = ", ".join(str(folder / name) for folder in folders for name in names)
     return DataNotFoundError(f"{dataset} not found; looked for {places}. {hint}")
 
 

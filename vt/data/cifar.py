@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from vt.data import archive
-from vt.data.base import Dataset, Split, cached, data_dir, decode_all, find, not_found
+from vt.data.base import Dataset, Split, cached, decode_all, find, not_found, search_dirs
 from vt.paths import shown
 from vt.errors import DataError
 
@@ -43,8 +43,9 @@ def cifar10(
         DataNotFoundError: if no copy is found (and ``download`` is off), saying where to put one.
         DataError: if a copy is corrupt, truncated or incomplete.
     """
-    root = data_dir(root)
-    source = find(root, PICKLE_SOURCES + JPEG_SOURCES)
+    folders = search_dirs(root, download)
+    root = folders[0]
+    source = find(folders, PICKLE_SOURCES + JPEG_SOURCES)
     if source is None and download:
         from torchvision.datasets.utils import download_and_extract_archive
 
@@ -53,7 +54,7 @@ def cifar10(
     if source is None:
         raise not_found(
             "CIFAR-10",
-            root,
+            folders,
             PICKLE_SOURCES + JPEG_SOURCES,
             f"Download {URL} and unpack it into {root} (or call with download=True when online), "
             "or put cifar10-jpeg.tar.gz there.",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from vt.data.base import Dataset, FolderSplit, data_dir, find, not_found
+from vt.data.base import Dataset, FolderSplit, find, not_found, search_dirs
 from vt.paths import shown
 from vt.errors import DataError
 
@@ -28,12 +28,12 @@ def imagenet(
     ``download`` is refused: ImageNet's licence requires users to fetch it themselves.
     ``progress`` and ``cache`` are accepted for a uniform signature; nothing is decoded ahead of time.
     """
-    root = data_dir(root)
     if download:
         raise DataError("ImageNet cannot be downloaded automatically; get it from https://image-net.org")
-    source = find(root, SOURCES)
+    folders = search_dirs(root)
+    source = find(folders, SOURCES)
     if source is None:
-        raise not_found("ImageNet", root, SOURCES, "Put the ImageFolder layout train/<wnid>/, val/<wnid>/ there.")
+        raise not_found("ImageNet", folders, SOURCES, "Put the ImageFolder layout train/<wnid>/, val/<wnid>/ there.")
     train, classes = _folder_split(source / "train")
     val, val_classes = _folder_split(source / "val")
     if val_classes != classes:

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from vt.data import archive
-from vt.data.base import Dataset, Split, cached, data_dir, decode_all, find, not_found
+from vt.data.base import Dataset, Split, cached, decode_all, find, not_found, search_dirs
 from vt.paths import shown
 from vt.errors import DataError
 
@@ -34,8 +34,9 @@ def tiny_imagenet(
         DataNotFoundError: if no copy is found (and ``download`` is off), saying where to put one.
         DataError: if a copy is corrupt, truncated or incomplete.
     """
-    root = data_dir(root)
-    source = find(root, SOURCES)
+    folders = search_dirs(root, download)
+    root = folders[0]
+    source = find(folders, SOURCES)
     if source is None and download:
         from torchvision.datasets.utils import download_and_extract_archive
 
@@ -44,7 +45,7 @@ def tiny_imagenet(
     if source is None:
         raise not_found(
             "Tiny ImageNet",
-            root,
+            folders,
             SOURCES,
             f"Download {URL} into {root} (or call with download=True when online).",
         )

@@ -37,7 +37,8 @@ def create(name: str, weights: str = "", **kwargs) -> nn.Module:
     (``vt.weights``).
 
     Raises:
-        ConfigError (a ValueError): for an unknown name or keyword, listing what is allowed.
+        ConfigError (a ValueError): for an unknown name or keyword, listing what is allowed, or a value the builder
+            refuses.
         vt.weights.WeightsError: for weights not published, missing or damaged.
     """
     builder = _builder(name)
@@ -45,7 +46,12 @@ def create(name: str, weights: str = "", **kwargs) -> nn.Module:
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         raise ConfigError(f"model {name!r} takes no argument {', '.join(unknown)}; it takes: {', '.join(allowed)}")
-    model = builder(**kwargs)
+    try:
+        model = builder(**kwargs)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as error:  # a value the builder refuses
+        raise ConfigError(f"model {name!r}: {error}") from None
     if weights:
         from vt.weights import load_into
 

@@ -1,0 +1,61 @@
+"""Every command line turns bad input into one line on stderr and exit status 2, before anything trains."""
+
+import subprocess
+import sys
+
+import pytest
+
+from vt.errors import ConfigError, DataError
+from vt.execute import USER_ERRORS
+from vt.paths import ROOT
+
+
+def _run(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def a_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "a-file"
+    path.write_text("not a folder")
+    return path
+
+
+SMALL = ["--epochs", "1", "--train-size", "64", "--eval-size", "32", "--batch-size", "32", "--no-progress"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["vt.train", "--model", "vt_resnet20", "--resolution", "4", *SMALL], "resolution must be at least 16, got 4"),
+    (["vt.train", "--model-kwargs", '{"tokenizer": "bogus"}', *SMALL], "unknown tokenizer 'bogus'"),
+    (["vt.train", "--checkpoint-dir", "{a_file}", *SMALL], "is a file, not a folder"),
+    (["vt.train", "--dataset", "cifar10", "--data-dir", "/nonexistent/x", *SMALL], "data_dir /nonexistent/x does not exist"),
+    (["vt.report", "/nonexistent"], "no results folder /nonexistent"),
+    (["vt.bench", "--models", "resnet20", "--resolution", "4", "--steps", "1", "--rounds", "1"], "resolution"),
+    (["vt.bench", "--models", "resnet20", "--device", "gpu", "--steps", "1", "--rounds", "1"], "device must be"),
+    (["vt.profile", "--models", "nope"], "unknown model 'nope'"),
+    (["vt.weights", "publish", "{a_file}", "--tag", "x"], "no checkpoint.pt"),
+])
+def test_bad_input_ends_in_one_line_and_exit_status_2_before_any_training(args, message, a_file):
+    result = _run(*[a.replace("{a_file}", str(a_file)) for a in args])
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert "epoch" not in result.stdout  # nothing trained
+
+
+def test_a_notebook_refusing_its_parameters_fails_vt_execute_with_status_2(tmp_path):
+    result = _run("vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(tmp_path / "out.ipynb"),
+                  "-p", "tokenizers", '["bogus"]', "--no-progress-bar", "--cwd", str(ROOT / "notebooks"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ") and "bogus" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_user_errors_vt_execute_knows_are_every_kind_of_config_and_data_error():
+    from vt import weights  # noqa: F401  (defines WeightsError)
+
+    def kinds(cls: type) -> set[str]:
+        return {cls.__name__} | {name for sub in cls.__subclasses__() for name in kinds(sub)}
+
+    assert USER_ERRORS == kinds(ConfigError) | kinds(DataError)
