@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats as scipy_stats
 
-from vt import findings, report, stats
+from vt import findings, notebooks, report, stats
 from vt.attention import object_attention, object_masks, over_seeds, summarize
 from vt.data import Split, load
 
@@ -13,7 +14,7 @@ from vt.data import Split, load
 def summary(rows):
     """A summary of real-data runs, 3 seeds each, 10,000 test images, unless a row says otherwise."""
     base = {"eval_acc_std": 0.002, "gap": 0.0, "images_per_s": 100.0, "mflops": 10.0, "mparams": 0.3, "resolution": 32,
-            "seeds": 3, "epochs": 20, "eval_size": 10000, "dataset": "cifar10"}
+            "seeds": 3, "epochs": 20, "eval_size": 10000, "dataset": "cifar10", "shared_by": 1}
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
@@ -22,10 +23,17 @@ def test_a_clear_win_a_loss_a_tie_inside_noise_one_seed_and_smoke():
             {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.85}]
     win = findings.vit_beats_resnets(summary(rows))
     assert win.verdict == findings.REPRODUCED and win.seeds == 3
-    # Welch: seed variance 2 x 0.002^2 / 3 with 4 degrees of freedom; plus each arm's binomial test-set variance
-    half = 2.776 * np.sqrt(2 * 0.002 ** 2 / 3 + 0.85 * 0.15 / 1e4 + 0.80 * 0.20 / 1e4)
+    # Four variance parts: each arm's seeds, 0.002^2 / 3 with 2 degrees of freedom, and each arm's binomial
+    # test-set variance, p (1 - p) / 10,000 with 9,999. Welch-Satterthwaite over all four:
+    # (sum v)^2 / sum(v^2 / df) = (3.1417e-5)^2 / 1.8196e-12 = 542.4 degrees of freedom, t(0.975, 542.4) = 1.9643.
+    parts = [(0.002 ** 2 / 3, 2), (0.002 ** 2 / 3, 2), (0.85 * 0.15 / 1e4, 9999), (0.80 * 0.20 / 1e4, 9999)]
+    df = sum(v for v, _ in parts) ** 2 / sum(v ** 2 / n for v, n in parts)
+    assert df == pytest.approx(542.42, abs=0.01)
+    half = 1.96435 * np.sqrt(sum(v for v, _ in parts))  # the t quantile from a table, not from the code under test
     assert win.difference == pytest.approx(5.0)
     assert (win.ci_low, win.ci_high) == pytest.approx((5.0 - 100 * half, 5.0 + 100 * half), abs=1e-3)
+    # the seeds' two degrees of freedom alone (t = 4.303) would give an interval more than twice as wide
+    assert win.ci_high - win.ci_low < 100 * 2 * 4.303 * np.sqrt(sum(v for v, _ in parts)) / 2
     rows[1]["eval_acc"] = 0.75
     assert findings.vit_beats_resnets(summary(rows)).verdict == findings.NOT_REPRODUCED
     rows[1].update(eval_acc=0.805, eval_acc_std=0.01)  # half a point, seeds spread by a point: noise
@@ -60,10 +68,36 @@ def test_paired_predictions_narrow_the_interval_as_the_same_images_cancel():
     assert paired.high - paired.low < 0.5 * (unpaired.high - unpaired.low)
 
 
-def test_t_quantiles_match_the_tables():
-    for df, value in ((1, 12.706), (2, 4.303), (4, 2.776), (30, 2.042)):
-        assert stats.t_quantile(0.975, df) == pytest.approx(value, abs=1e-3)
-    assert stats.t_quantile(0.975, float("inf")) == pytest.approx(1.960, abs=1e-3)
+def test_satterthwaite_degrees_of_freedom_and_a_comparison_without_seed_spread():
+    # Welch's two-sample case: variances 4/5 and 9/7 with 4 and 6 degrees of freedom:
+    # (0.8 + 1.2857)^2 / (0.8^2 / 4 + 1.2857^2 / 6) = 4.3502 / 0.43551 = 9.989
+    assert stats.satterthwaite_df([(4 / 5, 4), (9 / 7, 6)]) == pytest.approx(9.989, abs=1e-3)
+    assert stats.satterthwaite_df([(0.0, 2), (0.5, 9)]) == pytest.approx(9.0)  # a part of variance 0 adds nothing
+    assert stats.satterthwaite_df([(1.0, 0.2)]) == 1.0  # never below 1
+    # Both arms' seeds agree exactly: the two test-set parts alone are left, 1.6e-5 and 1.716e-5 with 9,999 degrees of
+    # freedom each: (3.316e-5)^2 / ((1.6e-5^2 + 1.716e-5^2) / 9999) = 19,973.6, not a silent infinity.
+    same = stats.compare(stats.Arm(0.80, 0.0, 3, 10000), stats.Arm(0.78, 0.0, 3, 10000))
+    assert same.df == pytest.approx(19973.6, abs=0.1)
+    half = 1.96000 * np.sqrt(0.8 * 0.2 / 1e4 + 0.78 * 0.22 / 1e4)  # t(0.975, 19974) from a table
+    assert (same.low, same.high) == pytest.approx((0.02 - half, 0.02 + half), abs=1e-6)
+    # ... and with no test-set part either (speeds, mIoU): no variance, so no interval
+    flat = stats.compare(stats.Arm(0.80, 0.0, 3, None), stats.Arm(0.78, 0.0, 3, None), seeds_only=True)
+    assert np.isnan(flat.low) and np.isnan(flat.high)
+    assert findings.INCONCLUSIVE == stats.verdict_better(flat)
+
+
+def test_a_verdict_carries_the_p_value_that_decided_it_and_holm_adjusts_a_family():
+    # d = 2 pt, se = 0.5 pt, 10 degrees of freedom: against 0, t = 4, p = 2 P(T_10 > 4) = 0.002518 (tables)
+    d = stats.Difference(0.02, 0.0, 0.0, 3, False, se=0.005, df=10)
+    assert stats.decision_p(d, (0.0,)) == pytest.approx(0.002518, abs=2e-6)
+    # about the same within 1 pt: the nearest boundary, +1 pt, is 1 pt away: t = 2, p = 2 P(T_10 > 2) = 0.07339
+    assert stats.decision_p(stats.Difference(0.0, 0, 0, 3, False, 0.005, 10), (-0.01, 0.01)) == pytest.approx(
+        0.07339, abs=2e-5)
+    assert np.isnan(stats.decision_p(stats.Difference(0.02, np.nan, np.nan, 1, False), (0.0,)))
+    # Holm on (0.01, 0.04, 0.03, nan): sorted 0.01, 0.03, 0.04 times 3, 2, 1 -> 0.03, 0.06, 0.06 (kept monotone)
+    adjusted = stats.holm([0.01, 0.04, 0.03, float("nan")])
+    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06]) and np.isnan(adjusted[3])
+    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
 
 
 def test_vt_beats_resnet_needs_accuracy_and_fewer_flops():
@@ -161,7 +195,7 @@ def test_attention_on_objects_needs_both_intervals_above_zero_and_three_seeds():
     # trained over untrained: 12 pt, Welch interval with the two seed variances (0.02^2 and 0.01^2 over 3)
     se = np.sqrt(0.02 ** 2 / 3 + 0.01 ** 2 / 3)
     df = (0.02 ** 2 / 3 + 0.01 ** 2 / 3) ** 2 / ((0.02 ** 2 / 3) ** 2 / 2 + (0.01 ** 2 / 3) ** 2 / 2)
-    half = 100 * stats.t_quantile(0.975, df) * se
+    half = 100 * scipy_stats.t.ppf(0.975, df) * se
     assert clear.difference == pytest.approx(12.0) and clear.ci_low == pytest.approx(12.0 - half, abs=1e-3)
     assert "trained over the area: +12.0 pt [" in clear.evidence
     assert "at most 5.0x for these objects" in clear.evidence and "28.3%" in clear.evidence  # 1 / the 20% area
@@ -193,7 +227,12 @@ def test_resnet20_matches_he_within_the_margin_and_states_the_budget():
     rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.9180, "epochs": 100}]
     close = findings.resnet20_matches_he(summary(rows))
     assert close.verdict == findings.REPRODUCED and "after 100 epochs" in close.evidence and "(+0.6 pt)" in close.evidence
-    rows[0]["eval_acc"] = 0.9100  # a quarter point below: three seeds cannot tell it from a point below
+    # One-sample interval against 91.25: the seeds' part 0.002^2 / 3 (2 degrees of freedom) and the test set's
+    # 0.918 x 0.082 / 10,000 (9,999): Welch-Satterthwaite gives 87.77, t(0.975, 87.77) = 1.98736 (tables), so the
+    # half-width is 1.98736 x sqrt(8.8609e-6) = 0.5916 pt around +0.55 pt.
+    assert close.difference == pytest.approx(0.55)
+    assert (close.ci_low, close.ci_high) == pytest.approx((0.55 - 0.5916, 0.55 + 0.5916), abs=1e-3)
+    rows[0]["eval_acc"] = 0.9030  # about a point below: the interval holds both -1 pt and less
     assert findings.resnet20_matches_he(summary(rows)).verdict == findings.INCONCLUSIVE
     rows[0]["eval_acc"] = 0.8735
     assert findings.resnet20_matches_he(summary(rows)).verdict == findings.NOT_REPRODUCED
@@ -225,6 +264,12 @@ def test_speed_is_judged_over_seeds_and_runs_that_shared_a_device_decide_nothing
     shared = summary(rows).assign(shared_by=4)
     finding = findings.vt_slower(shared)
     assert finding.verdict == findings.NOT_RUN and "4 at a time" in finding.evidence
+    unknown = summary(rows).assign(shared_by=[1, float("nan")])  # a history from before runs recorded it
+    finding = findings.vt_slower(unknown)
+    assert finding.verdict == findings.NOT_RUN and "not recorded" in finding.evidence
+    history = pd.DataFrame({"epoch": [1, 2], "shared_by": [1.0, float("nan")]})
+    assert np.isnan(notebooks._shared_by(history)) and np.isnan(notebooks._shared_by(history.drop(columns="shared_by")))
+    assert notebooks._shared_by(history.fillna(1)) == 1
     assert "4 runs sharing" in report._speed(next(shared.itertuples()))
 
 
@@ -253,3 +298,28 @@ def test_a_verdict_on_enough_seeds_outranks_a_preferred_profile_with_one_seed(tm
     head = report.headline(report.verdicts(tmp_path)).set_index("key")
     assert (head.loc["vit_beats_resnets", "profile"], head.loc["vit_beats_resnets", "verdict"]) == (
         "cifar10-long", findings.INCONCLUSIVE)
+
+
+def test_a_claim_on_two_data_sets_gets_a_row_each_that_names_the_disagreement_and_a_family_reading(tmp_path):
+    """Recurrent beats pooling by 5 points on CIFAR-10 and loses by 5 on Tiny ImageNet (3 seeds, 0.2 pt spread):
+    two rows, each naming the other's verdict; both decided far beyond chance, so both hold after Holm's adjustment
+    over the table's tested rows; the smoke run, synthetic, is left out of the family."""
+    rows = [{"label": "recurrent", "model": "vt_resnet20", "eval_acc": 0.80},
+            {"label": "pooling", "model": "vt_resnet20", "eval_acc": 0.75}]
+    flipped = [{**rows[0], "eval_acc": 0.70}, rows[1]]
+    for profile, table in (("cifar10-cpu-tokenizers", summary(rows)),
+                           ("tiny-imagenet-cpu-tokenizers", summary(flipped).assign(dataset="tiny-imagenet")),
+                           ("smoke", summary(rows).assign(dataset="synthetic", seeds=1))):
+        (tmp_path / profile / "02_tokenizers").mkdir(parents=True)
+        table.to_csv(tmp_path / profile / "02_tokenizers" / "summary.csv", index=False)
+    head = report.headline(report.verdicts(tmp_path))
+    pooling = head[head.key == "filter_beats_pooling"].set_index("dataset")
+    assert list(pooling.index) == ["cifar10", "tiny-imagenet"]
+    assert list(pooling.verdict) == [findings.REPRODUCED, findings.NOT_REPRODUCED]
+    assert pooling.disagrees["cifar10"] == "Tiny ImageNet: not reproduced"
+    assert pooling.disagrees["tiny-imagenet"] == "CIFAR-10: reproduced"
+    assert all(pooling.family.str.startswith("holds (adjusted p < 0.001)"))
+    inconclusive = head.set_index("key").loc["recurrent_beats_filter"]
+    assert inconclusive.verdict == findings.NOT_RUN and inconclusive.family == "—"
+    text = report.markdown(tmp_path)
+    assert "| CIFAR-10 | reproduced (differs on Tiny ImageNet: not reproduced) | holds" in text

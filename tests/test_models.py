@@ -93,6 +93,34 @@ def test_filter_tokenizer_follows_equation_1():
     torch.testing.assert_close(tokens, a.transpose(1, 2) @ pixels)  # T = A^T X
 
 
+def test_recurrent_tokenizer_follows_equation_2():
+    """Eq. 2, written out: W_R = T_in W_{T->R}, A = softmax over the HW pixels of X W_R / sqrt(C), T = (A^T X) W_V."""
+    channels, width, tokens = 8, 12, 4  # C != D: the width map W_V applies
+    tok = M.RecurrentTokenizer(channels, width, tokens=tokens)
+    x, tokens_in = torch.randn(2, channels, 5, 6), torch.randn(2, tokens, width)
+    pixels = x.flatten(2).transpose(1, 2)  # X: (B, HW, C)
+    w_r = (tokens_in @ tok.token_to_filter.weight.t()).transpose(1, 2)  # W_R = T_in W_{T->R}: (B, C, L)
+    a = torch.softmax(pixels @ w_r / channels ** 0.5, dim=1)  # (B, HW, L), each token's column sums to 1 over HW
+    expected = (a.transpose(1, 2) @ pixels) @ tok.value.weight.t()  # (A^T X) W_V: (B, L, D)
+    out, attention = tok(x, tokens_in, need_attention=True)
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(attention, a)
+
+
+def test_transformer_follows_equations_3_and_4():
+    """Eqs. 3-4, written out with keys and queries at D/2 and the logits scaled by 1/sqrt(D/2):
+    T' = T + softmax_L((T K)(T Q)^T) T, each row of the L x L matrix normalized; T_out = T' + relu(T' F1) F2."""
+    width, tokens = 16, 5
+    transformer = M.TokenTransformer(width)
+    t = torch.randn(2, tokens, width)
+    k, q = transformer.key.weight.t(), transformer.query.weight.t()  # K, Q: (D, D/2)
+    assert k.shape == q.shape == (width, width // 2)
+    token_to_token = torch.softmax((t @ k) @ (t @ q).transpose(1, 2) / (width // 2) ** 0.5, dim=-1)  # (B, L, L)
+    t_mid = t + token_to_token @ t  # eq. 3
+    expected = t_mid + torch.relu(t_mid @ transformer.ff1.weight.t()) @ transformer.ff2.weight.t()  # eq. 4
+    torch.testing.assert_close(transformer(t), expected)
+
+
 def test_fused_and_explicit_attention_agree():
     """The explicit path (CPU, and wherever weights are asked for) computes what the fused kernel (GPU) does."""
     import torch.nn.functional as F
@@ -133,8 +161,8 @@ def test_projector_matches_equation_5_in_the_direct_order():
     proj = M.Projector(12, 20)
     x, t = torch.randn(2, 12, 4, 4), torch.randn(2, 5, 20)
     pixels = x.flatten(2).transpose(1, 2)
-    logits = proj.query(pixels) @ proj.key(t).transpose(1, 2) * proj.scale  # (X W_Q)(T W_K)^T
-    expected = pixels + torch.softmax(logits, dim=-1) @ proj.value(t)
+    logits = proj.query(pixels) @ proj.key(t).transpose(1, 2) / (20 // 2) ** 0.5  # (X W_Q)(T W_K)^T / sqrt(D/2)
+    expected = pixels + torch.softmax(logits, dim=-1) @ (t @ proj.value.weight.t())  # softmax over the L tokens
     torch.testing.assert_close(proj(x, t), expected.transpose(1, 2).reshape_as(x))
 
 

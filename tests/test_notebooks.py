@@ -17,6 +17,7 @@ import torch
 import yaml
 
 from vt import findings, notebooks, report
+from vt.data import load
 from vt.errors import ConfigError
 from vt.paths import ROOT
 
@@ -169,6 +170,22 @@ def test_a_notebook_runs_as_a_user_would_and_leaves_the_profiles_results_alone(t
     assert f"results go to results/{own.parent.name}/" in said  # and the notebook says where
     findings = [o for c in executed.cells for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
     assert "filter-based tokenizer" in findings[-1]["data"]["text/markdown"]
+
+
+def test_summarize_gives_the_mean_and_sample_std_over_seeds_of_the_last_epoch():
+    """Three seeds end at 80%, 83% and 86% (earlier epochs lower): mean 83%, sample standard deviation
+    sqrt(((-3)^2 + 0^2 + 3^2) / (3 - 1)) = 3 points (ddof 1; ddof 0 would give 2.449); the gap is train minus test."""
+    rows = [{"epoch": e, "seed": s, "label": "resnet20", "model": "resnet20", "run_key": f"resnet20-seed{s}",
+             "planned_epochs": 2, "eval_acc": final - 0.1 * (e == 1), "train_acc": final + 0.05, "eval_top5": 0.99,
+             "images_per_s": 100.0, "shared_by": 1}
+            for s, final in enumerate((0.80, 0.83, 0.86)) for e in (1, 2)]
+    P = notebooks.parameters("01_baseline", {"profile": "t", "seeds": [0, 1, 2], "models": ["resnet20"]})
+    table = notebooks.summarize(pd.DataFrame(rows), P, load("synthetic", train_size=64, eval_size=32),
+                                [notebooks.Run("resnet20", "resnet20")])
+    row = table.iloc[0]
+    assert row.seeds == 3 and row.epochs == 2 and row.finished
+    assert row.eval_acc == pytest.approx(0.83) and row.eval_acc_std == pytest.approx(0.03)
+    assert row.gap == pytest.approx(0.05) and row.best_eval_acc == pytest.approx(0.86)
 
 
 def test_each_seed_gives_one_speed_the_median_of_its_epochs_after_the_first():

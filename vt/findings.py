@@ -44,7 +44,8 @@ REACH_TOLERANCE = 0.01
 class Finding:
     """A checked claim. ``difference``, ``ci_low`` and ``ci_high`` are in ``unit``: points of accuracy, or percent
     of speed for the speed claim (None where the claim is no comparison); ``seeds`` is the fewer seeds of the
-    compared arms."""
+    compared arms; ``p_value`` is that of the test that decided the verdict (``vt.stats.decision_p``; over several
+    comparisons that must all hold, the weakest), None for a claim judged on counts or with no interval."""
 
     key: str
     source: str
@@ -56,6 +57,7 @@ class Finding:
     ci_low: float | None = None
     ci_high: float | None = None
     unit: str = "pt"
+    p_value: float | None = None
 
     def statistic(self) -> str:
         """``+1.2 pt [+0.4, +2.0], 3 seeds`` (``-42.0 % [...]`` for speed), or empty."""
@@ -81,8 +83,17 @@ def _row(summary: pd.DataFrame, label: str) -> pd.Series | None:
     return None if rows.empty else rows.iloc[0]
 
 
+MISSING = "No finished run of "
+
+
 def _missing(key: str, source: str, claim: str, what: str) -> Finding:
-    return Finding(key, source, claim, NOT_RUN, f"No finished run of {what} in this table.")
+    return Finding(key, source, claim, NOT_RUN, f"{MISSING}{what} in this table.")
+
+
+def found_runs(finding: Finding) -> bool:
+    """Whether the check found the runs it needs in its table: every verdict but *not yet run* for want of them
+    (a check may find runs and still decide nothing, as the speed claim for runs that shared a device)."""
+    return not (finding.verdict == NOT_RUN and finding.evidence.startswith(MISSING))
 
 
 def _synthetic(summary: pd.DataFrame) -> bool:
@@ -113,18 +124,35 @@ def _all_hold(summary: pd.DataFrame, verdicts: list[str]) -> str:
             REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE)
 
 
-def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], decide) -> tuple[str, stats.Difference]:
+def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], decide,
+           boundaries: tuple[float, ...] = (0.0,)) -> tuple[str, stats.Difference, float]:
     """Compare each ``(a, b)`` pair; the verdict is the claim's over all pairs (every pair must hold; any pair
-    that fails it fails the claim) and the difference reported is the closest pair's (smallest ``a - b``)."""
+    that fails it fails the claim), the difference reported is the closest pair's (smallest ``a - b``), and the
+    p-value is the claim's (``_claim_p``) against the verdict rule's ``boundaries``."""
     differences = [stats.compare(_arm(summary, a), _arm(summary, b)) for a, b in pairs]
-    verdict = _all_hold(summary, [decide(d) for d in differences])
+    decided = [(decide(d), stats.decision_p(d, boundaries)) for d in differences]
+    verdict = _all_hold(summary, [v for v, _ in decided])
     closest = min(differences, key=lambda d: d.difference)
     closest.seeds = min(d.seeds for d in differences)
-    return verdict, closest
+    return verdict, closest, _claim_p(verdict, decided)
 
 
-def _compared(key: str, source: str, claim: str, verdict: str, d: stats.Difference, evidence: str) -> Finding:
-    return Finding(key, source, claim, verdict, evidence, d.seeds, 100 * d.difference, 100 * d.low, 100 * d.high)
+def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:
+    """The p-value of a claim made of comparisons that must all hold, each ``(verdict, p)``: reproduced needs every
+    one, so the largest p; not reproduced needs one failing, so the smallest p among those that failed; an
+    inconclusive claim keeps the largest (at least 0.05: it counts in a family's size, ``vt.stats.holm``, without
+    being decided); nan on synthetic data or where no comparison had an interval."""
+    if verdict == SMOKE or all(np.isnan(p) for _, p in decided):
+        return float("nan")
+    if verdict == NOT_REPRODUCED:
+        return min(p for v, p in decided if v == NOT_REPRODUCED)
+    return max(p for _, p in decided)
+
+
+def _compared(key: str, source: str, claim: str, verdict: str, d: stats.Difference, evidence: str,
+              p_value: float = float("nan")) -> Finding:
+    return Finding(key, source, claim, verdict, evidence, d.seeds, 100 * d.difference, 100 * d.low, 100 * d.high,
+                   p_value=p_value)
 
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -135,11 +163,11 @@ def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
     resnets = summary[summary.model.str.match(r"^resnet\d+$")]
     if vit is None or resnets.empty:
         return _missing(key, source, claim, "vit_resnet_cifar and a ResNet")
-    verdict, d = _judge(summary, [(vit, r) for _, r in resnets.iterrows()], stats.verdict_better)
+    verdict, d, p = _judge(summary, [(vit, r) for _, r in resnets.iterrows()], stats.verdict_better)
     numbers = ", ".join(f"{r.label} {_pct(r.eval_acc)} (gap {_pct(r.gap)})" for _, r in resnets.iterrows())
     return _compared(key, source, claim, verdict, d,
                      f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_pct(vit.gap)}); {numbers}; "
-                     "the difference is against the closest ResNet.")
+                     "the difference is against the closest ResNet.", p)
 
 
 def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
@@ -150,19 +178,20 @@ def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
     pairs = [(_row(summary, f"vt_{m}"), _row(summary, m)) for m in summary.label if f"vt_{m}" in set(summary.label)]
     if not pairs:
         return _missing(key, source, claim, "a VT-ResNet beside its ResNet")
-    verdict, d = _judge(summary, pairs, stats.verdict_better)
+    verdict, d, p = _judge(summary, pairs, stats.verdict_better)
     if any(vt.mflops >= ref.mflops for vt, ref in pairs) and verdict != SMOKE:
-        verdict = NOT_REPRODUCED
+        verdict, p = NOT_REPRODUCED, 0.0  # decided by the FLOPs counts, which carry no sampling error
     evidence = "; ".join(f"{vt.label} {_pct(vt.eval_acc)} at {vt.mflops:.1f} MFLOPs vs {ref.label} {_pct(ref.eval_acc)} "
                          f"at {ref.mflops:.1f}" for vt, ref in pairs)
-    return _compared(key, source, claim, verdict, d, evidence + ".")
+    return _compared(key, source, claim, verdict, d, evidence + ".", p)
 
 
 def vt_slower(summary: pd.DataFrame) -> Finding:
     """Report, conclusion: the visual transformers train slower than the ResNets.
 
-    Each seed's run gives one speed, its median training images/s over the epochs after the first (compilation,
-    warm-up), which an epoch slowed by other work on the machine does not move; seeds are the replicates, as for
+    Only runs known to have had the device to themselves count (``shared_by`` 1 in every epoch; unknown for
+    histories from before it was recorded). Each seed's run gives one speed, its median training images/s over the
+    epochs after the first (compilation, warm-up), which an epoch slowed by other work on the machine does not move; seeds are the replicates, as for
     accuracy. For each VT model and ResNet the ratio of their mean log speeds gets a 95% Welch interval over seeds
     (``vt.stats.speed_ratio``). Reproduced when every VT model's interval lies below 1, not reproduced when some
     VT model's lies wholly above 1; the statistic shown is the pair closest to failing, as a change in percent.
@@ -174,22 +203,27 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     if vts.empty or resnets.empty:
         return _missing(key, source, claim, "a VT model and a ResNet")
     evidence = ", ".join(f"{r.label} {r.images_per_s:.0f}" for _, r in summary.iterrows())
-    shared = int(summary.get("shared_by", pd.Series([1])).fillna(1).max())
-    if shared > 1:
-        return Finding(key, source, claim, NOT_RUN, f"These runs trained {shared} at a time on one device, so their "
-                       f"images/s ({evidence}) are not the models' own speeds: see `python -m vt.bench`.")
+    shared = pd.to_numeric(summary["shared_by"], errors="coerce") if "shared_by" in summary else None
+    if shared is None or shared.isna().any():
+        return Finding(key, source, claim, NOT_RUN, f"Whether these runs had the device to themselves is not recorded "
+                       f"for every epoch, so their images/s ({evidence}) decide nothing: see `python -m vt.bench`.")
+    if shared.max() > 1:
+        return Finding(key, source, claim, NOT_RUN, f"These runs trained {shared.max():.0f} at a time on one device, so "
+                       f"their images/s ({evidence}) are not the models' own speeds: see `python -m vt.bench`.")
     speeds = {r.label: _seed_speeds(r) for _, r in summary.iterrows()}
     if not all(speeds.values()):
         return Finding(key, source, claim, SMOKE if _synthetic(summary) else INCONCLUSIVE,
                        f"Training images/s (median over epochs): {evidence}; no per-seed speeds recorded.")
     ratios = [(v, r, stats.speed_ratio(speeds[v.label], speeds[r.label])) for _, v in vts.iterrows()
               for _, r in resnets.iterrows()]
-    verdict = _all_hold(summary, [stats.verdict_lower(d) for _, _, d in ratios])
+    decided = [(stats.verdict_lower(d), stats.decision_p(d, (0.0,))) for _, _, d in ratios]
+    verdict = _all_hold(summary, [v for v, _ in decided])
     closest = max((d for _, _, d in ratios), key=lambda d: d.difference)
     per_seed = "; ".join(f"{label} {' '.join(f'{s:.0f}' for s in values)}" for label, values in speeds.items())
     pairs = ", ".join(f"{v.label} / {r.label} {_ratio(d)}" for v, r, d in ratios)
     return Finding(key, source, claim, verdict, f"Speed ratio, mean over seeds [95% CI]: {pairs}. Each seed's "
-                   f"median training images/s: {per_seed}.", closest.seeds, *_percent_change(closest), unit="%")
+                   f"median training images/s: {per_seed}.", closest.seeds, *_percent_change(closest), unit="%",
+                   p_value=_claim_p(verdict, decided))
 
 
 def _seed_speeds(row: pd.Series) -> list[float]:
@@ -227,10 +261,11 @@ def resnet20_matches_he(summary: pd.DataFrame) -> Finding:
     d = stats.against(_arm(summary, ours), theirs)
     verdict = (SMOKE if _synthetic(summary) else INCONCLUSIVE if d.seeds < stats.MIN_SEEDS else
                REPRODUCED if d.low > -REACH_TOLERANCE else NOT_REPRODUCED if d.high < -REACH_TOLERANCE else INCONCLUSIVE)
+    p = _claim_p(verdict, [(verdict, stats.decision_p(d, (-REACH_TOLERANCE,)))])
     return _compared(key, source, claim, verdict, d,
                      f"resnet20 {_pct(ours.eval_acc)} after {ours.epochs:.0f} epochs vs He et al.'s "
                      f"{HE_2016_RESNET20['top1']}% after {HE_2016_RESNET20['iterations'] // 1000}k iterations at batch "
-                     f"{HE_2016_RESNET20['batch_size']} ({100 * (ours.eval_acc - theirs):+.1f} pt).")
+                     f"{HE_2016_RESNET20['batch_size']} ({100 * (ours.eval_acc - theirs):+.1f} pt).", p)
 
 
 def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, winner: str, loser: str,
@@ -238,8 +273,9 @@ def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, w
     a, b = _row(summary, winner), _row(summary, loser)
     if a is None or b is None:
         return _missing(key, source, claim, f"both {winner} and {loser}")
-    verdict, d = _judge(summary, [(a, b)], stats.verdict_better)
-    return _compared(key, source, claim, verdict, d, f"{winner} {_pct(a.eval_acc)} vs {loser} {_pct(b.eval_acc)} ({paper}).")
+    verdict, d, p = _judge(summary, [(a, b)], stats.verdict_better)
+    return _compared(key, source, claim, verdict, d, f"{winner} {_pct(a.eval_acc)} vs {loser} {_pct(b.eval_acc)} ({paper}).",
+                     p)
 
 
 def filter_beats_pooling(summary: pd.DataFrame) -> Finding:
@@ -280,12 +316,12 @@ def upscaling_helps(summary: pd.DataFrame) -> Finding:
         pairs.append((hi, lo))
         parts.append(f"{model}: {_pct(lo.eval_acc)} at {low} vs {_pct(hi.eval_acc)} at {high} "
                      f"(train/test gap {_pct(lo.gap)} vs {_pct(hi.gap)})")
-    verdict, d = _judge(summary, pairs, stats.verdict_better)
+    verdict, d, p = _judge(summary, pairs, stats.verdict_better)
     resnet = res[res.model.str.match(r"^resnet\d+$")]
     overfits = len(resnet) and (resnet[resnet.resolution == low].gap.max() > resnet[resnet.resolution == high].gap.max())
     if verdict == REPRODUCED and not overfits:
-        verdict = NOT_REPRODUCED
-    return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".")
+        verdict, p = NOT_REPRODUCED, float("nan")  # decided by the gaps, which get no test here
+    return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".", p)
 
 
 def tokens_level(summary: pd.DataFrame) -> Finding:
@@ -296,9 +332,10 @@ def tokens_level(summary: pd.DataFrame) -> Finding:
     if len(rows) < 2:
         return _missing(key, source, claim, "two token counts")
     a, b = rows.iloc[0], rows.iloc[1]
-    verdict, d = _judge(summary, [(b, a)], lambda d: stats.verdict_level(d, LEVEL_TOLERANCE))
+    verdict, d, p = _judge(summary, [(b, a)], lambda d: stats.verdict_level(d, LEVEL_TOLERANCE),
+                           (-LEVEL_TOLERANCE, LEVEL_TOLERANCE))
     return _compared(key, source, claim, verdict, d, f"{a.label} {_pct(a.eval_acc)} vs {b.label} {_pct(b.eval_acc)} "
-                     "(paper, VT-R18: 72.0 with 16, 71.7 with 32).")
+                     "(paper, VT-R18: 72.0 with 16, 71.7 with 32).", p)
 
 
 def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
@@ -310,9 +347,9 @@ def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
         return _missing(key, source, claim, "two token widths")
     widths = rows.assign(width=rows.label.str.split("=").str[1].astype(int)).sort_values("width")
     narrow, wide = widths.iloc[0], widths.iloc[-1]
-    verdict, d = _judge(summary, [(narrow, wide)], stats.verdict_better)
+    verdict, d, p = _judge(summary, [(narrow, wide)], stats.verdict_better)
     return _compared(key, source, claim, verdict, d, f"{narrow.label} {_pct(narrow.eval_acc)} vs {wide.label} "
-                     f"{_pct(wide.eval_acc)}.")
+                     f"{_pct(wide.eval_acc)}.", p)
 
 
 def attention_on_objects(summary: pd.DataFrame) -> Finding:
@@ -336,7 +373,8 @@ def attention_on_objects(summary: pd.DataFrame) -> Finding:
     over_untrained = stats.compare(arm(trained), arm(untrained), seeds_only=True)
     over_area = stats.compare(arm(trained), stats.Arm(trained.object_area, 0.0, over_untrained.seeds, None),
                               seeds_only=True)
-    verdict = _all_hold(summary, [stats.verdict_better(d) for d in (over_untrained, over_area)])
+    decided = [(stats.verdict_better(d), stats.decision_p(d, (0.0,))) for d in (over_untrained, over_area)]
+    verdict = _all_hold(summary, [v for v, _ in decided])
     area_interval = ("" if pd.isna(over_area.low) else
                      f" [{100 * over_area.low:+.1f}, {100 * over_area.high:+.1f}]")
     return _compared(key, source, claim, verdict, over_untrained,
@@ -348,7 +386,8 @@ def attention_on_objects(summary: pd.DataFrame) -> Finding:
                      "over untrained). The paper's LIP figure, 28.3% more attention on foreground than on background "
                      "pixels, is a ratio of attention per pixel, foreground over background (1.28x); the lift here is "
                      "the object's share of the attention over its share of the image, at most "
-                     f"{1 / trained.object_area:.1f}x for these objects; for small objects the two nearly agree.")
+                     f"{1 / trained.object_area:.1f}x for these objects; for small objects the two nearly agree.",
+                     _claim_p(verdict, decided))
 
 
 def vt_cheaper(flops: pd.DataFrame) -> Finding:
@@ -404,10 +443,11 @@ def vt_fpn_matches_miou(summary: pd.DataFrame) -> Finding:
             for r in (vt, fpn)]
     d = stats.compare(*arms, seeds_only=True)
     verdict = SMOKE if _synthetic(summary) else stats.verdict_not_worse(d, LEVEL_TOLERANCE)
+    p = _claim_p(verdict, [(verdict, stats.decision_p(d, (-LEVEL_TOLERANCE,)))])
     return _compared(key, source, claim, verdict, d,
                      f"mIoU on {vt.dataset} at {int(vt.resolution)}x{int(vt.resolution)}, {int(vt.epochs)} epochs, "
                      f"{vt.model} vs {fpn.model}: {_pct(vt.miou)} vs {_pct(fpn.miou)} (paper, ResNet-50: COCO-stuff "
-                     "41.00 vs 40.78, LIP 47.39 vs 47.04).")
+                     "41.00 vs 40.78, LIP 47.39 vs 47.04).", p)
 
 
 # notebook -> checks that read its summary.csv (04_flops: its flops.csv)

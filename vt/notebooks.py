@@ -572,11 +572,19 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
             "best_eval_acc": every_epoch.eval_acc.max(), "train_acc": of_run.train_acc.mean(),
             "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
             "images_per_s": every_epoch.images_per_s.median(), "images_per_s_seeds": _seed_speeds(every_epoch),
-            "shared_by": int(every_epoch.get("shared_by", pd.Series([1])).fillna(1).max()),
+            "shared_by": _shared_by(every_epoch),
             "mflops": cost.flops / 1e6, "mparams": cost.params / 1e6, "dataset": data.name,
             "profile": P.values.get("profile", "smoke"),
         })
     return pd.DataFrame(rows)
+
+
+def _shared_by(history: pd.DataFrame) -> float:
+    """How many runs at most shared the device with this run's epochs (1: it trained alone); ``nan`` (unknown)
+    where some epoch does not say, as in histories written before runs recorded it: such speeds decide nothing."""
+    if "shared_by" not in history or history.shared_by.isna().any():
+        return float("nan")
+    return float(history.shared_by.max())
 
 
 def _seed_speeds(history: pd.DataFrame) -> str:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from vt.errors import ConfigError, entry_point
-from vt.findings import CHECKS, NOT_RUN, Finding
+from vt.findings import CHECKS, NOT_REPRODUCED, REPRODUCED, Finding, found_runs
 from vt.notebooks import command, results_root
 from vt.paths import ROOT
-from vt.stats import MIN_SEEDS
+from vt.stats import MIN_SEEDS, holm
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
 PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-noclip", "cifar10-cpu-long", "cifar10-cpu",
@@ -38,6 +38,8 @@ REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, l
              "tiny-imagenet-cpu-attention": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
              "paper": "paper recipe",
              "lip": "LIP", "smoke": "synthetic smoke run"}
+DATASET_NAMES = {"cifar10": "CIFAR-10", "tiny-imagenet": "Tiny ImageNet", "imagenet": "ImageNet", "lip": "LIP",
+                 "synthetic": "synthetic"}
 
 
 # Notebooks whose summary is no table of classification accuracies, and claims judged on counts, not on runs.
@@ -62,7 +64,8 @@ def profiles(results_dir: str | Path = "results") -> list[str]:
 
 
 def verdicts(results_dir: str | Path = "results") -> pd.DataFrame:
-    """Every check on every profile that has its notebook's table; ``not yet run`` where none has."""
+    """Every check on every profile that has its notebook's table, with the data set it ran on (``dataset``; empty for
+    a claim judged on counts); ``not yet run`` where none has."""
     root = results_root(results_dir)
     rows = []
     for notebook, checks in CHECKS.items():
@@ -73,28 +76,66 @@ def verdicts(results_dir: str | Path = "results") -> pd.DataFrame:
                 if table is None:
                     continue
                 finding = check(table)
-                if finding.verdict != NOT_RUN:
+                if found_runs(finding):
                     found = True
                     if finding.key == "vt_slower" and profile != "smoke":
                         finding.evidence += _against_flops(root)
-                    rows.append({**vars(finding), "notebook": notebook, "profile": profile})
+                    dataset = "" if finding.key in COUNTED or "dataset" not in table else str(table.dataset.iloc[0])
+                    rows.append({**vars(finding), "notebook": notebook, "profile": profile, "dataset": dataset})
             if not found:
                 finding = check(pd.DataFrame(columns=["label", "model", "section", "resolution"]))
-                rows.append({**vars(finding), "notebook": notebook, "profile": ""})
+                rows.append({**vars(finding), "notebook": notebook, "profile": "", "dataset": ""})
     return pd.DataFrame(rows)
 
 
+FAMILY_LEVEL = 0.05
+
+
 def headline(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim, in the claims' order: its verdict from the most preferred profile that ran it, where a
-    comparison on real data with at least ``vt.stats.MIN_SEEDS`` seeds an arm (one that can decide the claim)
-    comes before any with fewer, whatever their profiles' order."""
+    """The claims table: per claim, one row per real data set it was tested on (CIFAR-10 and Tiny ImageNet side by
+    side), else one row from the smoke run or *not yet run*. Each row is the most preferred profile's on its data
+    set, where a comparison with at least ``vt.stats.MIN_SEEDS`` seeds an arm (one that can decide the claim) comes
+    before any with fewer, whatever their profiles' order.
+
+    Two columns read the rows together: ``holm_p``, the p-value of each row's deciding test adjusted over the
+    family of tested rows (``vt.stats.holm``), and ``family``, what that says at a family-wise error rate of 5%;
+    ``disagrees`` names another data set's different verdict on the same claim."""
     order = {p: i for i, p in enumerate(PREFERENCE)}
     last = order["smoke"]  # a profile not listed is real data: after the listed real ones, before the smoke run
     rank = table.profile.map(lambda p: order.get(p, last - 0.5) if p else len(order) + 1)
     seeded = (table.profile != "smoke") & (pd.to_numeric(table.seeds, errors="coerce") >= MIN_SEEDS)
-    ranked = table.assign(rank=rank + len(order) * ~seeded)
-    best = ranked.sort_values("rank", kind="stable").groupby("key", sort=False).head(1)
-    return best.sort_index().drop(columns="rank")
+    real = (table.profile != "smoke") & (table.profile != "")
+    ranked = table.assign(rank=rank + len(order) * ~seeded, real=real)
+    ranked = ranked.sort_values("rank", kind="stable")
+    best_real = ranked[ranked.real].groupby(["key", "dataset"], sort=False).head(1)
+    rest = ranked[~ranked.key.isin(best_real.key)].groupby("key", sort=False).head(1)
+    best = pd.concat([best_real, rest]).sort_index().drop(columns=["rank", "real"])
+    p = pd.to_numeric(best.p_value, errors="coerce") if "p_value" in best else pd.Series(float("nan"), index=best.index)
+    tested = best.profile.ne("smoke") & best.profile.ne("") & p.notna()
+    adjusted = pd.Series(float("nan"), index=best.index)
+    adjusted[tested] = holm(list(p[tested]))
+    best = best.assign(holm_p=adjusted)
+    best["family"] = [_family(v, a) for v, a in zip(best.verdict, best.holm_p)]
+    best["disagrees"] = [_disagreement(best, row) for _, row in best.iterrows()]
+    return best
+
+
+def _family(verdict: str, adjusted: float) -> str:
+    """A row's family-wise reading: whether its verdict still holds after Holm's adjustment."""
+    if pd.isna(adjusted) or verdict not in (REPRODUCED, NOT_REPRODUCED):
+        return "—"
+    return f"{'holds' if adjusted < FAMILY_LEVEL else 'does not hold'} (adjusted p {_p(adjusted)})"
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _disagreement(best: pd.DataFrame, row: pd.Series) -> str:
+    """``"Tiny ImageNet: not reproduced"`` for each other real data set whose verdict on the same claim differs."""
+    others = best[(best.key == row.key) & (best.dataset != row.dataset) & best.dataset.ne("")
+                  & best.profile.ne("smoke") & best.profile.ne("") & (best.verdict != row.verdict)]
+    return "; ".join(f"{DATASET_NAMES.get(o.dataset, o.dataset)}: {o.verdict}" for o in others.itertuples())
 
 
 def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
@@ -111,15 +152,18 @@ def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
 
 def markdown(results_dir: str | Path = "results") -> str:
     """The README's results section: the verdict per claim, then the accuracy of every run on real data."""
-    lines = ["| claim | source | verdict | difference [95% CI], seeds | evidence from | numbers |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| claim | source | data set | verdict | family-wise (Holm) | difference [95% CI], seeds | evidence from "
+             "| numbers |", "|---|---|---|---|---|---|---|---|"]
     root = results_root(results_dir)
     for row in headline(verdicts(results_dir)).itertuples():
         data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile) + _budget(
             root / row.profile / row.notebook)
         where = f"{data} (`{row.notebook}`)" if row.profile else "—"
         statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
-        lines.append(f"| {row.claim} | {row.source} | {row.verdict} | {statistic} | {where} | {row.evidence} |")
+        verdict = row.verdict + (f" (differs on {row.disagrees})" if row.disagrees else "")
+        dataset = DATASET_NAMES.get(row.dataset, row.dataset) or "—"
+        lines.append(f"| {row.claim} | {row.source} | {dataset} | {verdict} | {row.family} | {statistic} | {where} | "
+                     f"{row.evidence} |")
     runs = accuracies(results_dir)
     real = runs[runs.profile != "smoke"] if len(runs) else runs
     lines += ["", "| data (profile) | notebook | run | epochs | test top-1 | train − test | MFLOPs | M params | images/s |",

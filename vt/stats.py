@@ -11,10 +11,20 @@ Variance in Machine Learning Benchmarks", MLSys 2021):
   (runs made before they were kept), the unpaired binomial variance ``p (1 - p) / N`` of each arm stands in, which
   can only widen the interval.
 
-The two variances add (independent sources); the interval is ``difference ± t · se`` with the Welch-Satterthwaite
-degrees of freedom of the seed part (at least 1). An arm of one seed has no estimate of the seed spread, so its
-comparisons get no interval; with fewer than ``MIN_SEEDS`` seeds in an arm a verdict is *inconclusive* whatever
+The variances add (independent sources); the interval is ``difference ± t · se`` with Student's t at the
+Welch-Satterthwaite degrees of freedom over all three components (Satterthwaite 1946): each arm's seed part with
+``seeds - 1`` degrees of freedom and the test-sampling part with ``test images - 1``, at least 1. Where the
+test-sampling part is most of the variance the degrees of freedom are many and t is near the normal's 1.96; where
+the seeds' part is, they are few and the interval wide. Where both arms' seeds agree exactly (a seed variance of
+0), only the test-sampling part is left and gives the degrees of freedom; a comparison with no variance at all
+(``seeds_only`` with identical seeds) gets no interval. An arm of one seed has no estimate of the seed spread, so
+its comparisons get no interval; with fewer than ``MIN_SEEDS`` seeds in an arm a verdict is *inconclusive* whatever
 the interval (``verdict_better``, ``verdict_level``).
+
+Each verdict also has the p-value of the test that decided it (``decision_p``: the largest level at which the
+interval would still give the same verdict), and ``holm`` adjusts those of a family of claims (Holm 1979), so that
+the collection's claims can be read together: a verdict that holds after the adjustment holds with a family-wise
+error rate of 5%.
 """
 
 from __future__ import annotations
@@ -22,9 +32,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import NormalDist
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 MIN_SEEDS = 3
 BOOTSTRAP_SAMPLES = 2000
@@ -52,13 +62,16 @@ class Arm:
 
 @dataclass
 class Difference:
-    """``a - b`` in accuracy (0-1) with its 95% interval and the fewer seeds of the two arms."""
+    """``a - b`` in accuracy (0-1) with its 95% interval, the fewer seeds of the two arms, and the standard error
+    and degrees of freedom the interval was made with (``nan`` where there is none)."""
 
     difference: float
     low: float
     high: float
     seeds: int
     paired: bool
+    se: float = math.nan
+    df: float = math.nan
 
     def points(self) -> str:
         """``+1.2 pt [+0.4, +2.0], 3 seeds``."""
@@ -72,33 +85,68 @@ def compare(a: Arm, b: Arm, level: float = 0.95, seed: int = 0, seeds_only: bool
     ``seeds_only``: the interval covers the spread over seeds alone, for a metric that is no proportion of
     independent test examples (mIoU over the pixels of one fixed eval split)."""
     diff = a.mean - b.mean
-    seed_var = [x.std ** 2 / x.seeds if x.seeds > 1 else 0.0 for x in (a, b)]
+    no_interval = Difference(diff, math.nan, math.nan, min(a.seeds, b.seeds), False)
+    if min(a.seeds, b.seeds) < 2:  # the spread over seeds is unknown: no interval
+        return no_interval
+    parts = [(x.std ** 2 / x.seeds, x.seeds - 1) for x in (a, b)]  # (variance, degrees of freedom)
     paired = a.correct is not None and b.correct is not None and a.correct.shape[1] == b.correct.shape[1]
-    if seeds_only:
-        test_var = 0.0
-    elif paired:
-        test_var = _paired_bootstrap_variance(a.correct, b.correct, seed)
-    elif a.eval_size and b.eval_size:
-        test_var = sum(x.mean * (1 - x.mean) / x.eval_size for x in (a, b))
-    else:  # the test-set size is not known (a table from before it was recorded): no interval
-        test_var = math.nan
-    if min(a.seeds, b.seeds) < 2:  # the spread over seeds, the larger source, is unknown: no interval
-        test_var = math.nan
-    se = math.sqrt(sum(seed_var) + test_var)
-    df = _welch_df(seed_var, a.seeds, b.seeds)
-    t = t_quantile(0.5 + level / 2, df)
-    return Difference(diff, diff - t * se, diff + t * se, min(a.seeds, b.seeds), paired)
+    if not seeds_only:
+        if paired:
+            parts.append((_paired_bootstrap_variance(a.correct, b.correct, seed), a.correct.shape[1] - 1))
+        elif a.eval_size and b.eval_size:
+            parts += [(x.mean * (1 - x.mean) / x.eval_size, x.eval_size - 1) for x in (a, b)]
+        else:  # the test-set size is not known (a table from before it was recorded): no interval
+            return no_interval
+    variance = sum(v for v, _ in parts)
+    if variance == 0:  # identical seeds and no test-set part: nothing to make an interval of
+        return no_interval
+    df = satterthwaite_df(parts)
+    se = math.sqrt(variance)
+    t = float(scipy_stats.t.ppf(0.5 + level / 2, df))
+    return Difference(diff, diff - t * se, diff + t * se, min(a.seeds, b.seeds), paired, se, df)
+
+
+def satterthwaite_df(parts: list[tuple[float, float]]) -> float:
+    """The Welch-Satterthwaite degrees of freedom of a sum of independent variance estimates ``(variance, df)``:
+    ``(sum v)^2 / sum(v^2 / df)``, at least 1; parts of variance 0 add nothing to either sum."""
+    total = sum(v for v, _ in parts)
+    return max(1.0, total ** 2 / sum(v ** 2 / df for v, df in parts if v > 0))
+
+
+def decision_p(d: Difference, boundaries: tuple[float, ...]) -> float:
+    """The p-value of the test that decided a verdict on ``d``: the verdict rules compare the interval with the
+    claim's ``boundaries`` (0 for "better", ±tolerance for "about the same"), so this is ``1 -`` the largest level
+    at which the interval would still lie on the same side of the nearest one, ``2 P(T_df > |d - b| / se)``.
+    ``nan`` where ``d`` has no interval."""
+    if math.isnan(d.se) or d.se == 0:
+        return math.nan
+    distance = min(abs(d.difference - b) for b in boundaries)
+    return float(2 * scipy_stats.t.sf(distance / d.se, d.df))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of a family's p-values (Holm 1979): sorted ascending, the i-th (from 0) of ``m``
+    is multiplied by ``m - i``, kept non-decreasing and capped at 1. A claim whose adjusted p is below 0.05 holds
+    with a family-wise error rate of 5%. ``nan`` (no test) stays ``nan`` and is not counted in ``m``."""
+    tested = sorted((p, i) for i, p in enumerate(p_values) if not math.isnan(p))
+    adjusted, running = [math.nan] * len(p_values), 0.0
+    for rank, (p, i) in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * p))
+        adjusted[i] = running
+    return adjusted
 
 
 def against(a: Arm, value: float, level: float = 0.95) -> Difference:
     """``mean(a) - value`` for a published number ``value`` taken as exact: a one-sample t-interval over ``a``'s
-    seeds, widened by ``a``'s binomial test-set variance (no interval for one seed, as in ``compare``)."""
+    seeds, widened by ``a``'s binomial test-set variance, at the Welch-Satterthwaite degrees of freedom of the two
+    (no interval for one seed, as in ``compare``)."""
     diff = a.mean - value
     if a.seeds < 2 or not a.eval_size:
         return Difference(diff, math.nan, math.nan, a.seeds, False)
-    se = math.sqrt(a.std ** 2 / a.seeds + a.mean * (1 - a.mean) / a.eval_size)
-    t = t_quantile(0.5 + level / 2, a.seeds - 1)
-    return Difference(diff, diff - t * se, diff + t * se, a.seeds, False)
+    parts = [(a.std ** 2 / a.seeds, a.seeds - 1), (a.mean * (1 - a.mean) / a.eval_size, a.eval_size - 1)]
+    se, df = math.sqrt(sum(v for v, _ in parts)), satterthwaite_df(parts)
+    t = float(scipy_stats.t.ppf(0.5 + level / 2, df))
+    return Difference(diff, diff - t * se, diff + t * se, a.seeds, False, se, df)
 
 
 def speed_ratio(a: list[float], b: list[float], level: float = 0.95) -> Difference:
@@ -109,27 +157,6 @@ def speed_ratio(a: list[float], b: list[float], level: float = 0.95) -> Differen
     return compare(*logs, level=level, seeds_only=True)
 
 
-def t_quantile(p: float, df: float) -> float:
-    """The ``p`` quantile (``p`` > 0.5) of Student's t with ``df`` degrees of freedom (the normal's for infinite
-    ``df``): its density integrated numerically and the quantile found by bisection, to about 1e-6."""
-    if math.isinf(df):
-        return NormalDist().inv_cdf(p)
-    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-
-    def cdf(x: float) -> float:
-        grid = np.linspace(0.0, x, 20001)
-        density = np.exp(log_norm - (df + 1) / 2 * np.log1p(grid ** 2 / df))
-        return 0.5 + float(np.sum((density[1:] + density[:-1]) / 2 * np.diff(grid)))
-
-    low, high = 0.0, 1.0
-    while cdf(high) < p:
-        low, high = high, 2 * high
-    for _ in range(60):
-        mid = (low + high) / 2
-        low, high = (mid, high) if cdf(mid) < p else (low, mid)
-    return (low + high) / 2
-
-
 def _paired_bootstrap_variance(a: np.ndarray, b: np.ndarray, seed: int) -> float:
     """Variance, over bootstrap resamples of the test images, of (seed-mean accuracy of a) - (that of b)."""
     per_image = a.mean(axis=0) - b.mean(axis=0)  # each image's contribution, averaged over seeds
@@ -137,12 +164,6 @@ def _paired_bootstrap_variance(a: np.ndarray, b: np.ndarray, seed: int) -> float
     n = per_image.shape[0]
     means = np.array([per_image[rng.integers(0, n, n)].mean() for _ in range(BOOTSTRAP_SAMPLES)])
     return float(means.var(ddof=1))
-
-
-def _welch_df(seed_var: list[float], na: int, nb: int) -> float:
-    num = sum(seed_var) ** 2
-    den = sum(v ** 2 / (n - 1) for v, n in zip(seed_var, (na, nb)) if n > 1 and v > 0)
-    return max(1.0, num / den) if den > 0 else math.inf
 
 
 def verdict_better(d: Difference) -> str:
