@@ -5,7 +5,8 @@
 # stop, on another day, and it goes on where it stopped; a study whose results landed is skipped. Hours of
 # work; meant for the background:
 #   nohup setsid bash scripts/campaign_cpu.sh > campaign.log 2>&1 &
-# Studies (profile, notebook), the plan and the measured epoch times are in each profile's comments.
+# Studies (profile, notebook), the plan and the measured epoch times are in each profile's comments; a study marked
+# "paired" retrains its landed runs that have no per-example predictions, so that its intervals are paired.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 studies=(
@@ -18,16 +19,33 @@ studies=(
     "tiny-imagenet-cpu 01_baseline"             # ResNet-20 vs VT-ResNet-20 (the attention study's runs): about 75 min
     "tiny-imagenet-cpu-tokenizers 02_tokenizers" # filter, pooling (recurrent: the comparison's runs): about 2.3 h
     "tiny-imagenet-cpu-tokens 03_resolution"    # 32 tokens, 512 token channels (16 / 128: the same runs): about 3.2 h
+    "cifar10-cpu 01_baseline paired"            # retrain the seed-0 runs kept without predictions: about 2.5 h
+    "tiny-imagenet-cpu-r18 01_baseline"         # ResNet-18 vs VT-ResNet-18, 15 epochs: about 8.5 h
+    "tiny-imagenet-cpu-resolution 03_resolution"  # native 64 vs upscaled 128 px, 10 epochs: about 3.8 h
 )
 source scripts/ensure_env.sh
 for study in "${studies[@]}"; do
-    read -r profile notebook <<< "$study"
+    read -r profile notebook paired <<< "$study"
+    aside="checkpoints/unpaired/$profile/$notebook"
+    if [[ -n "$paired" ]]; then
+        # Runs landed before runs kept per-example predictions give only unpaired intervals: set them aside (in
+        # checkpoints/, not results/) so that the study trains them again, predictions kept. Done when none is
+        # left and nothing set aside waits for its study to end.
+        unpaired=$(find "results/$profile/$notebook/runs" -mindepth 1 -maxdepth 1 -type d \
+                   '!' -exec test -e '{}/predictions.npy' ';' -print 2>/dev/null)
+        if [[ -z "$unpaired" && ! -d "$aside" ]]; then
+            echo "==> $profile $notebook: every landed run has its predictions, skipped"
+            continue
+        fi
+        mkdir -p "$aside"
+        for run in $unpaired; do mv "$run" "$aside/"; done
     # A study whose results landed with the profile's parameters is done, even where its checkpoints are gone.
-    if "$VT_PY" -m vt.notebooks landed "$profile" "$notebook"; then
+    elif "$VT_PY" -m vt.notebooks landed "$profile" "$notebook"; then
         echo "==> $profile $notebook: landed in results/$profile/, skipped"
         continue
     fi
     echo "==> $(date -u +%FT%TZ) $profile $notebook"
     ./run_all.sh --profile "$profile" "$notebook"
+    rm -rf "$aside"
 done
 echo "==> $(date -u +%FT%TZ) campaign done"

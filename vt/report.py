@@ -26,8 +26,9 @@ from vt.stats import MIN_SEEDS, holm
 
 # Real data first, a longer budget before a shorter one on the same data, the smoke run last.
 PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-noclip", "cifar10-cpu-long", "cifar10-cpu",
-              "cifar10-cpu-tokenizers", "cifar10-cpu-tokens", "cifar10-cpu-resolution", "tiny-imagenet-cpu-attention",
-              "paper", "smoke"]
+              "cifar10-cpu-tokenizers", "cifar10-cpu-tokens", "cifar10-cpu-resolution", "tiny-imagenet-cpu-r18",
+              "tiny-imagenet-cpu", "tiny-imagenet-cpu-tokenizers", "tiny-imagenet-cpu-tokens",
+              "tiny-imagenet-cpu-resolution", "tiny-imagenet-cpu-attention", "paper", "smoke"]
 REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, longer)",
              "cifar10-noclip": "CIFAR-10, ResNet-18 without gradient clipping (GPU)",
              "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
@@ -36,6 +37,11 @@ REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, l
              "cifar10-cpu-resolution": "CIFAR-10, ResNet-20 and VT-ResNet-20, 32 vs 64 px (2 CPU cores)",
              "cifar10-cpu-long": "CIFAR-10 (2 CPU cores, longer)",
              "tiny-imagenet-cpu-attention": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
+             "tiny-imagenet-cpu": "Tiny ImageNet, 20 classes (2 CPU cores)",
+             "tiny-imagenet-cpu-tokenizers": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
+             "tiny-imagenet-cpu-tokens": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
+             "tiny-imagenet-cpu-r18": "Tiny ImageNet, 20 classes, ResNet-18 and VT-ResNet-18 (2 CPU cores)",
+             "tiny-imagenet-cpu-resolution": "Tiny ImageNet, 20 classes, 64 vs 128 px (2 CPU cores)",
              "paper": "paper recipe",
              "lip": "LIP", "smoke": "synthetic smoke run"}
 DATASET_NAMES = {"cifar10": "CIFAR-10", "tiny-imagenet": "Tiny ImageNet", "imagenet": "ImageNet", "lip": "LIP",
