@@ -31,8 +31,8 @@ def _pixel_range(images: torch.Tensor, dataset: data.Dataset) -> tuple[float, fl
 
 
 @needs_cifar
-def test_cifar10_has_its_canonical_splits_and_labels(tmp_path):
-    d = data.load("cifar10", data_dir=tmp_path, cache=False)
+def test_cifar10_has_its_canonical_splits_and_labels():
+    d = data.load("cifar10", data_dir=SHARED, cache=False)
     assert (len(d.train), len(d.eval)) == (50_000, 10_000) and d.classes == CLASSES
     assert d.train.labels.bincount().tolist() == [5000] * 10 and d.eval.labels.bincount().tolist() == [1000] * 10
     assert d.train.images.shape == (50_000, 3, 32, 32) and d.train.images.dtype == torch.uint8
@@ -42,8 +42,8 @@ def test_cifar10_has_its_canonical_splits_and_labels(tmp_path):
 
 
 @needs_tiny
-def test_tiny_imagenet_has_its_splits_val_labels_and_boxes(tmp_path):
-    d = data.load("tiny-imagenet", data_dir=tmp_path, cache=False)
+def test_tiny_imagenet_has_its_splits_val_labels_and_boxes():
+    d = data.load("tiny-imagenet", data_dir=SHARED, cache=False)
     assert (len(d.train), len(d.eval), d.num_classes) == (100_000, 10_000, 200)
     assert d.train.labels.bincount().tolist() == [500] * 200
     joined = io.BytesIO(b"".join(p.read_bytes() for p in sorted(SHARED.glob("tiny-imagenet-200.tar.gz.part*"))))

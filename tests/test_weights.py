@@ -64,6 +64,23 @@ def test_publish_takes_a_finished_runs_final_weights(tmp_path):
     assert state.keys() == saved.keys()
 
 
+@pytest.mark.parametrize("row", [r for _, r in ROWS.iterrows() if r.dataset == "cifar10"], ids=lambda r: r.file)
+def test_shipped_weights_reproduce_their_runs_predictions_on_the_shipped_test_images(row):
+    """Runs everywhere, CI included: the 300 shipped test images (30 a class, their indices in the test split) give
+    the predictions the run recorded for those images, all but at most one a bf16 rounding may flip."""
+    from vt.data.cifar import test_subset
+
+    data, indices = test_subset()
+    assert len(indices) == 300 and np.bincount(data.eval.labels.numpy()).tolist() == [30] * 10
+    found = W.predictions(W.load_into(create(row.model), row.model, row.weights, seed=int(row.seed)), row, data)
+    recorded = ROOT / "results" / row.profile / row.notebook / "runs" / f"{row.model}-seed{row.seed}" / "predictions.npy"
+    expected = np.load(recorded).astype(np.int64)[indices]
+    assert int((found != expected).sum()) <= 1
+    truth = data.eval.labels.numpy()
+    assert abs((found == truth).mean() - (expected == truth).mean()) <= 1 / len(truth)
+    assert (found == truth).mean() > 0.6  # a trained model, not chance (10%)
+
+
 def _cifar10():
     from vt.data import load
 

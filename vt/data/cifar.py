@@ -106,3 +106,27 @@ def _read_jpegs(source: Path, progress: bool) -> dict[str, torch.Tensor]:
         arrays[f"{split}_images"] = decode_all([blob for _, _, blob in items], 32, f"CIFAR-10 {split}", progress)
         arrays[f"{split}_labels"] = torch.tensor([CLASSES.index(label) for label, _, _ in items])
     return arrays
+
+
+# A few hundred test images shipped with the package (the JPEG copy's decoded pixels, as the runs saw them), so that
+# the shipped weights can be checked against their runs' recorded predictions, and the walkthrough can show real
+# images, without the data set: ``scripts/cifar10_test_subset.py`` wrote it.
+TEST_SUBSET = Path(__file__).with_name("samples") / "cifar10-test-subset.npz"
+
+
+def test_subset(path: Path = TEST_SUBSET) -> tuple[Dataset, np.ndarray]:
+    """The shipped CIFAR-10 test images as a ``Dataset`` (the same images as its eval and its train split) and their
+    indices in the 10,000-image test split, in which the runs' ``predictions.npy`` are ordered.
+
+    Raises:
+        DataNotFoundError: where the file is missing (a checkout without it).
+    """
+    from vt.errors import DataNotFoundError
+
+    if not path.exists():
+        raise DataNotFoundError(f"no CIFAR-10 test subset at {shown(path)}; scripts/cifar10_test_subset.py makes it")
+    with np.load(path) as saved:
+        split = Split(torch.from_numpy(saved["images"]), torch.from_numpy(saved["labels"].astype(np.int64)))
+        indices = saved["indices"].astype(np.int64)
+    return Dataset("cifar10", split, split, list(CLASSES), MEAN, STD, augment="crop_flip",
+                   source=f"{shown(path)} ({len(indices)} test images)"), indices
