@@ -29,7 +29,12 @@ def test_part_costs_add_up_to_the_vt_and_name_the_replaced_stage():
     costs = part_flops().set_index("part")
     vt_parts = costs[costs.index.str.startswith("vt.")]
     assert len(vt_parts) == 8  # three tokenizers, three transformers, two projectors (the last module has none)
-    assert costs.flops.iloc[-1] == 13_025_280  # ResNet-20's third stage at 32x32, as vt.flops counts it
+    # ResNet-20's third stage at 32x32 (He et al.'s option A shortcuts: no convolution), as vt.flops counts it: on the
+    # 8x8 map, a 3x3 convolution 32 -> 64 with stride 2, then five 3x3 convolutions 64 -> 64, one multiply-add each
+    # per output pixel and weight, and six batch norms of 64 x 8 x 8 elements at 2 FLOPs each.
+    convolutions = 8 * 8 * 64 * 32 * 9 + 5 * (8 * 8 * 64 * 64 * 9)
+    assert convolutions == 12_976_128
+    assert costs.flops.iloc[-1] == convolutions + 6 * (64 * 8 * 8) * 2
 
 
 def _publish_by_hand(folder, model, seed: int = 4) -> None:
