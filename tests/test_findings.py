@@ -6,7 +6,8 @@ import pytest
 import torch
 from scipy import stats as scipy_stats
 
-from vt import findings, notebooks, report, stats
+from vt import findings, report, stats
+from vt.notebooks import summary as summary_module
 from vt.attention import object_attention, object_masks, over_seeds, summarize
 from vt.data import Split, load
 
@@ -268,8 +269,8 @@ def test_speed_is_judged_over_seeds_and_runs_that_shared_a_device_decide_nothing
     finding = findings.vt_slower(unknown)
     assert finding.verdict == findings.NOT_RUN and "not recorded" in finding.evidence
     history = pd.DataFrame({"epoch": [1, 2], "shared_by": [1.0, float("nan")]})
-    assert np.isnan(notebooks._shared_by(history)) and np.isnan(notebooks._shared_by(history.drop(columns="shared_by")))
-    assert notebooks._shared_by(history.fillna(1)) == 1
+    assert np.isnan(summary_module._shared_by(history)) and np.isnan(summary_module._shared_by(history.drop(columns="shared_by")))
+    assert summary_module._shared_by(history.fillna(1)) == 1
     assert "4 runs sharing" in report._speed(next(shared.itertuples()))
 
 

@@ -17,6 +17,7 @@ import torch
 import yaml
 
 from vt import findings, notebooks, report
+from vt.notebooks import summary as summary_module
 from vt.data import load
 from vt.errors import ConfigError
 from vt.paths import ROOT
@@ -192,8 +193,8 @@ def test_each_seed_gives_one_speed_the_median_of_its_epochs_after_the_first():
     history = pd.DataFrame({"seed": [0] * 4 + [1] * 4, "epoch": [1, 2, 3, 4] * 2,
                             "images_per_s": [10.0, 100.0, 104.0, 5.0, 20.0, 90.0, 95.0, 93.0]})
     # The first epoch (compilation) and one epoch slowed by other work do not move a seed's speed.
-    assert notebooks._seed_speeds(history) == "100.00 93.00"
-    assert notebooks._seed_speeds(history[history.epoch == 1]) == ""
+    assert summary_module._seed_speeds(history) == "100.00 93.00"
+    assert summary_module._seed_speeds(history[history.epoch == 1]) == ""
 
 
 def test_a_spent_time_budget_stops_the_notebook_and_a_rerun_finishes_it(tmp_path, monkeypatch):
@@ -265,7 +266,7 @@ def test_read_only_trains_nothing_and_shows_what_landed(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("read_only trained a run")
 
-    monkeypatch.setattr(notebooks, "train", refuse)
+    monkeypatch.setattr(notebooks.runs, "train", refuse)
     P = notebooks.parameters("01_baseline", {**values, "models": ["resnet20", "vt_resnet20"], "read_only": True})
     for gone in (P.out_dir / "runs", tmp_path / "checkpoints"):  # trained elsewhere (vt.side_by_side); then landed
         shutil.rmtree(gone)
@@ -293,7 +294,7 @@ def test_a_seed_a_budget_stopped_early_is_kept_but_left_out_of_the_accuracy(tmp_
     the stopped seed is counted apart, and it is still read back once its checkpoint is gone."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     values = {"profile": "gpu-session", "models": ["resnet20"], "epochs": 2, "seeds": [0, 1], "train_size": 128,
-              "eval_size": 64, "batch_size": 32, "profile": "t", "checkpoint_root": str(tmp_path / "checkpoints"),
+              "eval_size": 64, "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints"),
               "progress": False, "time_limit_min": 5.0}
     runs = [notebooks.Run("resnet20", "resnet20")]
     P = notebooks.parameters("01_baseline", dict(values))

@@ -4,7 +4,6 @@ predictions its run recorded (all but the few a bf16 rounding flips) and so its 
 import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
