@@ -1,5 +1,6 @@
 """Every command line turns bad input into one line on stderr and exit status 2, before anything trains."""
 
+import importlib
 import subprocess
 import sys
 
@@ -53,7 +54,7 @@ def test_a_notebook_refusing_its_parameters_fails_vt_execute_with_status_2(tmp_p
 
 
 def test_the_user_errors_vt_execute_knows_are_every_kind_of_config_and_data_error():
-    from vt import weights  # noqa: F401  (defines WeightsError)
+    importlib.import_module("vt.weights")  # defines WeightsError
 
     def kinds(cls: type) -> set[str]:
         return {cls.__name__} | {name for sub in cls.__subclasses__() for name in kinds(sub)}

@@ -1,4 +1,4 @@
-"""vt.findings, vt.report and vt.attention: verdicts follow the numbers, both ways; the report reads only files."""
+"""vt.findings, vt.report and vt.object_attention: verdicts follow the numbers, both ways; the report reads only files."""
 
 import numpy as np
 import pandas as pd
@@ -8,7 +8,7 @@ from scipy import stats as scipy_stats
 
 from vt import findings, report, stats
 from vt.notebooks import summary as summary_module
-from vt.attention import object_attention, object_masks, over_seeds, summarize
+from vt.object_attention import object_attention, object_masks, over_seeds, summarize
 from vt.data import Split, load
 
 

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from vt.paths import ROOT
-from vt.report import main
-from vt.report_html import notebooks, write
+from vt.report.__main__ import main
+from vt.report.page import notebooks, write
 
 SMOKE = ROOT / "results" / "smoke"
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)

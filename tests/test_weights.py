@@ -11,6 +11,7 @@ from vt import weights as W
 from vt.errors import ConfigError, DataNotFoundError
 from vt.models import create
 from vt.paths import ROOT
+from vt.train import predict
 
 ROWS = W.manifest()
 
@@ -71,7 +72,8 @@ def test_shipped_weights_reproduce_their_runs_predictions_on_the_shipped_test_im
 
     data, indices = test_subset()
     assert len(indices) == 300 and np.bincount(data.eval.labels.numpy()).tolist() == [30] * 10
-    found = W.predictions(W.load_into(create(row.model), row.model, row.weights, seed=int(row.seed)), row, data)
+    found = predict(W.load_into(create(row.model), row.model, row.weights, seed=int(row.seed)), data,
+                    int(row.batch_size), int(row.resolution), row.precision)
     recorded = ROOT / "results" / row.profile / row.notebook / "runs" / f"{row.model}-seed{row.seed}" / "predictions.npy"
     expected = np.load(recorded).astype(np.int64)[indices]
     assert int((found != expected).sum()) <= 1
@@ -92,7 +94,8 @@ def _cifar10():
 @pytest.mark.parametrize("row", [r for _, r in ROWS.iterrows() if r.dataset == "cifar10"], ids=lambda r: r.file)
 def test_shipped_weights_reproduce_their_runs_test_predictions(row):
     data = _cifar10()
-    found = W.predictions(W.load_into(create(row.model), row.model, row.weights, seed=int(row.seed)), row, data)
+    found = predict(W.load_into(create(row.model), row.model, row.weights, seed=int(row.seed)), data,
+                    int(row.batch_size), int(row.resolution), row.precision)
     recorded = ROOT / "results" / row.profile / row.notebook / "runs" / f"{row.model}-seed{row.seed}" / "predictions.npy"
     differ = int((found != np.load(recorded).astype(np.int64)).sum())
     # bf16 autocast on CPU is not bit-identical between the training process and this one: a handful of images

@@ -22,6 +22,7 @@ from contextlib import nullcontext
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
@@ -372,6 +373,22 @@ def _schedule(config: TrainConfig, steps_per_epoch: int):
         return 1.0
 
     return factor
+
+
+@torch.no_grad()
+def predict(net: nn.Module, data: Dataset, batch_size: int, resolution: int, precision: str) -> np.ndarray:
+    """Top-1 predictions of ``net`` on ``data``'s eval split, computed as a run evaluates (``_Run._evaluate``: eval
+    mode, channels_last, bf16 autocast for ``precision="bf16"``, on CPU), in the order of the run's
+    ``predictions.npy``: what checks shipped weights (``vt.weights``) against the run that made them."""
+    net = net.eval().to(memory_format=torch.channels_last)
+    loader = make_loader(data, "eval", batch_size=batch_size, device=torch.device("cpu"), resolution=resolution,
+                         rank=0, world_size=1, channels_last=True)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    found = []
+    for images, _ in loader.epoch(0):
+        with autocast:
+            found.append(net(images).float().argmax(1))
+    return torch.cat(found).numpy()
 
 
 def environment(device: torch.device) -> dict:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -105,23 +103,6 @@ def publish(run_dir: Path, tag: str, folder: Path = WEIGHTS_DIR) -> pd.Series:
     table = pd.concat([table, pd.DataFrame([row])], ignore_index=True).sort_values(["model", "weights", "seed"])
     checkpoint.atomic_write(folder / "manifest.csv", lambda tmp: table.to_csv(tmp, index=False))
     return pd.Series(row)
-
-
-@torch.no_grad()
-def predictions(net: nn.Module, row: pd.Series, data) -> np.ndarray:
-    """Top-1 predictions of ``net`` on ``data``'s eval split, computed as the run that made the weights evaluated
-    (``vt.train``: its precision, resolution and batch size, channels_last, on CPU)."""
-    from vt.data import make_loader
-
-    net = net.eval().to(memory_format=torch.channels_last)
-    loader = make_loader(data, "eval", batch_size=int(row.batch_size), device=torch.device("cpu"),
-                         resolution=int(row.resolution), seed=int(row.seed), rank=0, world_size=1, channels_last=True)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if row.precision == "bf16" else nullcontext()
-    found = []
-    for images, _ in loader.epoch(0):
-        with autocast:
-            found.append(net(images).float().argmax(1))
-    return torch.cat(found).numpy()
 
 
 @entry_point
