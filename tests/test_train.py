@@ -21,7 +21,8 @@ from vt import checkpoint, data
 from vt.config import TrainConfig
 from vt.errors import CheckpointCorruptError, CheckpointMismatchError, ConfigError
 from vt.paths import ROOT
-from vt.train import CHECKPOINT, HISTORY, PREDICTIONS, cpu_name, train
+from vt.run_checkpoint import CHECKPOINT, HISTORY, PREDICTIONS
+from vt.train import cpu_name, train
 
 SMALL = dict(train_size=512, eval_size=256, batch_size=64, lr=0.05, progress=False)
 
@@ -271,3 +272,34 @@ def test_compiling_on_a_cpu_logs_no_path_of_the_local_install(tmp_path):
     with_vt = subprocess.run([sys.executable, "-c", "import vt.train; " + find], env=env, capture_output=True,
                              text=True, check=True, cwd=ROOT)
     assert "No CUDA runtime is found" not in with_vt.stderr
+
+
+# The weights two small seeded runs (fp32, on a CPU) reached before a training run was split into its set-up, its
+# epochs, its evaluation and its checkpointing (vt.train, vt.epoch, vt.run_checkpoint): refactors of the training
+# code must change no number. CPU arithmetic differs between processor families, so the hashes hold on this one.
+BEFORE_THE_SPLIT = {"cpu": "Intel(R) Xeon(R) Processor", "torch": "2.14.1+cu130",
+                    "resnet20": "01b200b7152dc4aa", "vt_resnet20": "39ebd84fa46ed5ed"}
+
+
+def _weights_hash(model: torch.nn.Module) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, value in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("model", ["resnet20", "vt_resnet20"])
+def test_a_seeded_small_run_gives_the_same_weights_every_time_and_as_before_the_split(model):
+    from vt.train import fit
+
+    shapes = data.load("synthetic", train_size=256, eval_size=64)
+    config = TrainConfig(model=model, epochs=2, train_size=256, eval_size=64, batch_size=32, lr=0.05,
+                         warmup_epochs=0.5, label_smoothing=0.1, grad_clip=1.0, precision="fp32", progress=False)
+    first, again = _weights_hash(fit(config, shapes).model), _weights_hash(fit(config, shapes).model)
+    assert first == again
+    if (cpu_name(), torch.__version__) != (BEFORE_THE_SPLIT["cpu"], BEFORE_THE_SPLIT["torch"]):
+        pytest.skip(f"the recorded weights are {BEFORE_THE_SPLIT['cpu']}'s with torch {BEFORE_THE_SPLIT['torch']}")
+    assert first == BEFORE_THE_SPLIT[model]

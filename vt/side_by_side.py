@@ -91,7 +91,8 @@ def fitting_epochs(epoch_seconds: float, budget_seconds: float, planned: int, wa
 
 
 def _train(index: int, config: TrainConfig, sharing: int, queue) -> None:
-    from vt.train import SHARED_BY_ENV, train
+    from vt.epoch import SHARED_BY_ENV
+    from vt.train import train
 
     os.environ[SHARED_BY_ENV] = str(sharing)
     # On a CPU the runs split the cores instead of each taking all of them.

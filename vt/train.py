@@ -19,35 +19,26 @@ import sys
 import time
 import typing
 from contextlib import nullcontext
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 
-from vt import checkpoint
 from vt.config import HELP, TrainConfig
 from vt.data import Dataset, load, make_loader
+from vt.epoch import Parts, evaluate, train_epoch
 from vt.errors import ConfigError, entry_point
 from vt.models import arguments, create
-from vt.paths import shown
+from vt.run_checkpoint import COLUMNS, RunCheckpoint, config_record
 
-CHECKPOINT = "checkpoint.pt"
-HISTORY = "history.csv"
-PREDICTIONS = "predictions.npy"  # the last evaluation's predicted class of every eval image, in the split's order
-COLUMNS = ["epoch", "train_loss", "train_acc", "eval_loss", "eval_acc", "eval_top5", "lr", "images_per_s",
-           "epoch_time_s", "wall_time_s", "shared_by"]
 # torch.compile on a machine with a CUDA toolkit but no GPU logs, once, that it found no CUDA runtime, with the path
 # of torch's own install: expected on a CPU, and not part of any result. (With a GPU it is never logged.)
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 
-# Set by whoever trains several runs on one device at once (``vt.side_by_side``): how many share it. The history's
-# ``shared_by`` column keeps it, since images/s measured so are not a model's own speed.
-SHARED_BY_ENV = "VT_SHARED_BY"
 
 
 @dataclass
@@ -87,196 +78,117 @@ def fit(config: TrainConfig, data: Dataset | None = None) -> Result:
 
 
 class _Run:
-    """One training run's state: model, optimizer, schedule, loaders, history."""
+    """One training run: set up (``_build``), resumed from its checkpoint folder if it has one
+    (``vt.run_checkpoint``), then epochs of training and evaluation (``vt.epoch``) until its last epoch or its
+    time budget, checkpointed after each."""
 
     def __init__(self, config: TrainConfig, data: Dataset | None, rank: int, world: int, local_rank: int) -> None:
-        self.config, self.rank, self.world = config, rank, world
-        self.device = resolve_device(config.device, local_rank)
-        if self.device.type == "cpu":  # all cores, shared among local processes, unless OMP_NUM_THREADS says
-            cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))
-            torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or max(1, cores))
-        else:
-            torch.backends.cudnn.benchmark = True
-            torch.set_float32_matmul_precision("high")
-        self.dir = Path(config.checkpoint_dir) if config.checkpoint_dir else None
-        if self.dir and ((self.dir / CHECKPOINT).exists() or checkpoint.previous(self.dir / CHECKPOINT).exists()) \
-                and not config.resume:
-            raise ConfigError(f"{self.dir} already holds a run; set resume=True to continue it, or choose another "
-                              "checkpoint_dir")
-        self.data = data if data is not None else load(
-            config.dataset, data_dir=config.data_dir or None, resolution=config.resolution,
-            train_size=config.train_size, eval_size=config.eval_size, seed=config.seed, progress=config.progress,
-        )
-        if self.data.name != config.dataset:
-            raise ConfigError(f"data set {self.data.name!r} passed for a config of dataset {config.dataset!r}")
+        self.config, self.rank = config, rank
+        device = _prepare_device(config, local_rank)
+        self.data = _data(config, data)
         self.model_kwargs = _model_kwargs(config, self.data.num_classes)
-
-        torch.manual_seed(config.seed)
-        self.model = create(config.model, **self.model_kwargs)
-        _check_resolution(self.model, config)
-        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        self.model.to(self.device, memory_format=memory_format)
-        self.optimizer = _optimizer(self.model, config)
-        loader_args = dict(batch_size=config.batch_size // world, device=self.device, resolution=config.resolution,
-                           seed=config.seed, rank=rank, world_size=world, channels_last=config.channels_last)
-        if config.batch_size % world:
-            raise ConfigError(f"batch_size {config.batch_size} does not split over {world} processes")
-        self.train_loader = make_loader(self.data, "train", augment=config.augment or None, **loader_args)
-        self.eval_loader = make_loader(self.data, "eval", **loader_args)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, _schedule(config, steps_per_epoch=len(self.train_loader))
-        )
-        self.history: list[dict] = []
-        self.epoch = 0
-        self.identity = {**config.identity(), "model_kwargs": self.model_kwargs, "world_size": world,
-                         "data": self.data.fingerprint()}
-        if self.dir:
-            # A checkpoint from before data fingerprints were kept is taken to be of these data.
-            known = {**TrainConfig().identity(), "data": self.identity["data"]}
-            state = checkpoint.load_latest(self.dir / CHECKPOINT, self.identity, known)
-            if state is not None:
-                self._restore(state)
-
-        self.net: nn.Module = self.model
-        if world > 1:
-            self.net = nn.parallel.DistributedDataParallel(
-                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
-            )
-        if config.compile_model:
-            self.net = torch.compile(self.net)
-        bf16 = config.precision == "bf16" or (config.precision == "auto" and self.device.type == "cuda")
-        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+        self.parts = _build(config, self.data, self.model_kwargs, device, rank, world)
+        self.model = self.parts.model
+        self.checkpoint = RunCheckpoint(config.checkpoint_dir, {
+            **config.identity(), "model_kwargs": self.model_kwargs, "world_size": world,
+            "data": self.data.fingerprint()}, config.resume)
+        self.epoch, self.history = self.checkpoint.restore(self.parts)
+        self.parts.net = _wrap(self.parts.model, config, device, world)
 
     def run(self) -> pd.DataFrame:
-        config = self.config
+        config, parts = self.config, self.parts
         last = config.epochs if not config.stop_after else min(config.epochs, config.stop_after)
         started = time.perf_counter()
         bar = self._bar(last)
+        record = config_record(config, self.model_kwargs, environment(parts.device), parts.world, self.data.source,
+                               self.checkpoint.identity["data"])
         while self.epoch < last:
             if config.time_limit_min and self.history and self.epoch > 0:
                 elapsed = time.perf_counter() - started
                 if elapsed + self.history[-1]["epoch_time_s"] > 60 * config.time_limit_min:
                     break
-            row = self._train_epoch(bar)
-            evaluation = self._evaluate()
+            row = train_epoch(parts, self.epoch, config.label_smoothing, config.grad_clip, bar)
+            evaluation, predictions = evaluate(parts)
             row["epoch_time_s"] += evaluation.pop("eval_time_s")
             row.update(evaluation)
             row["wall_time_s"] = (self.history[-1]["wall_time_s"] if self.history else 0.0) + row["epoch_time_s"]
             self.history.append(row)
             self.epoch += 1
-            self._save()
+            if self.rank == 0:
+                self.checkpoint.save(parts, self.epoch, self.history, predictions, record)
             if bar is not None:
                 bar.set_postfix(epoch=self.epoch, eval_acc=f"{row['eval_acc']:.3f}")
         if bar is not None:
             bar.close()
         return pd.DataFrame(self.history, columns=COLUMNS)
 
-    def _train_epoch(self, bar) -> dict:
-        self.net.train()
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        correct = torch.zeros((), dtype=torch.int64, device=self.device)
-        seen = 0
-        self._sync()
-        start = time.perf_counter()
-        for images, labels in self.train_loader.epoch(self.epoch):
-            with self.autocast:
-                logits = self.net(images)
-                loss = F.cross_entropy(logits.float(), labels, label_smoothing=self.config.label_smoothing)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.config.grad_clip:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-            self.optimizer.step()
-            lr = self.scheduler.get_last_lr()[0]
-            self.scheduler.step()
-            loss_sum += loss.detach() * len(labels)
-            correct += (logits.argmax(1) == labels).sum()
-            seen += len(labels)
-            if bar is not None:
-                bar.update()
-        self._sync()
-        elapsed = time.perf_counter() - start
-        if self.world > 1:
-            for buffer in self.model.buffers():  # BatchNorm statistics: rank 0's, so every rank holds one model
-                dist.broadcast(buffer, 0)
-        loss_sum, correct, seen = self._reduce(loss_sum, correct, seen)
-        if not math.isfinite(loss_sum):
-            raise FloatingPointError(f"training loss is {loss_sum} at epoch {self.epoch + 1}: lower lr")
-        return {"epoch": self.epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "lr": lr,
-                "images_per_s": seen / elapsed, "epoch_time_s": elapsed,
-                "shared_by": int(os.environ.get(SHARED_BY_ENV, 1))}
-
-    @torch.no_grad()
-    def _evaluate(self) -> dict:
-        self.model.eval()
-        start = time.perf_counter()
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        top1 = torch.zeros((), dtype=torch.int64, device=self.device)
-        top5 = torch.zeros((), dtype=torch.int64, device=self.device)
-        seen, predicted = 0, []
-        for images, labels in self.eval_loader.epoch(0):
-            with self.autocast:
-                logits = self.model(images).float()
-            loss_sum += F.cross_entropy(logits, labels, reduction="sum")
-            best = logits.topk(min(5, logits.shape[1]), dim=1).indices
-            predicted.append(best[:, 0])
-            top1 += (best[:, 0] == labels).sum()
-            top5 += (best == labels[:, None]).any(1).sum()
-            seen += len(labels)
-        loss_sum, top1, top5, seen = self._reduce(loss_sum, top1, top5, seen)
-        self.predictions = torch.cat(predicted).to(torch.int16).cpu().numpy()
-        self._sync()
-        return {"eval_loss": loss_sum / seen, "eval_acc": top1 / seen, "eval_top5": top5 / seen,
-                "eval_time_s": time.perf_counter() - start}
-
-    def _reduce(self, *values) -> list[float]:
-        stacked = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
-        if self.world > 1:
-            dist.all_reduce(stacked)
-        return stacked.tolist()
-
-    def _sync(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-
     def _bar(self, last: int):
         if not self.config.progress or self.rank != 0 or self.epoch >= last:
             return None
         from tqdm import tqdm  # the text bar: papermill notebooks have no widgets
 
-        steps = len(self.train_loader)
+        steps = len(self.parts.train_loader)
         return tqdm(total=steps * last, initial=steps * self.epoch, desc=self.config.model, unit="step",
                     mininterval=2, dynamic_ncols=True, file=sys.stdout)
 
-    def _save(self) -> None:
-        if self.dir is None or self.rank != 0:
-            return
-        state = {
-            "identity": self.identity,
-            "epoch": self.epoch,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "rng": checkpoint.rng_state(),
-            "history": self.history,
-        }
-        checkpoint.save(self.dir / CHECKPOINT, state)
-        frame = pd.DataFrame(self.history, columns=COLUMNS)
-        checkpoint.atomic_write(self.dir / HISTORY, lambda tmp: frame.to_csv(tmp, index=False))
-        if self.world == 1:  # ranks evaluate disjoint shares of the split: only a single process holds them all
-            checkpoint.save_array(self.dir / PREDICTIONS, self.predictions)
-        record = {"config": {**asdict(self.config), "checkpoint_dir": shown(self.config.checkpoint_dir)},
-                  "model_kwargs": self.model_kwargs, "environment": environment(self.device),
-                  "world_size": self.world, "data_source": self.data.source, "data": self.identity["data"]}
-        checkpoint.atomic_write(self.dir / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
 
-    def _restore(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        checkpoint.set_rng_state(state["rng"])
-        self.history = state["history"]
-        self.epoch = state["epoch"]
+def _prepare_device(config: TrainConfig, local_rank: int) -> torch.device:
+    """The run's device, with all CPU cores (shared among local processes, unless ``OMP_NUM_THREADS`` says) or the
+    GPU's fast paths (cuDNN's algorithm search, TF32 matmuls) set up."""
+    device = resolve_device(config.device, local_rank)
+    if device.type == "cpu":
+        cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or max(1, cores))
+    else:
+        torch.backends.cudnn.benchmark = True
+        torch.set_float32_matmul_precision("high")
+    return device
+
+
+def _data(config: TrainConfig, data: Dataset | None) -> Dataset:
+    """``data``, or the config's data set loaded.
+
+    Raises:
+        ConfigError: for data of another data set than the config's.
+    """
+    data = data if data is not None else load(
+        config.dataset, data_dir=config.data_dir or None, resolution=config.resolution,
+        train_size=config.train_size, eval_size=config.eval_size, seed=config.seed, progress=config.progress,
+    )
+    if data.name != config.dataset:
+        raise ConfigError(f"data set {data.name!r} passed for a config of dataset {config.dataset!r}")
+    return data
+
+
+def _build(config: TrainConfig, data: Dataset, model_kwargs: dict, device: torch.device, rank: int,
+           world: int) -> Parts:
+    """The parts a run trains with: the model initialized from ``config.seed`` (its resolution checked), its
+    optimizer and per-step schedule, and this rank's loaders; the net is the model itself until ``_wrap``."""
+    if config.batch_size % world:
+        raise ConfigError(f"batch_size {config.batch_size} does not split over {world} processes")
+    torch.manual_seed(config.seed)
+    model = create(config.model, **model_kwargs)
+    _check_resolution(model, config)
+    model.to(device, memory_format=torch.channels_last if config.channels_last else torch.contiguous_format)
+    optimizer = _optimizer(model, config)
+    loader_args = dict(batch_size=config.batch_size // world, device=device, resolution=config.resolution,
+                       seed=config.seed, rank=rank, world_size=world, channels_last=config.channels_last)
+    train_loader = make_loader(data, "train", augment=config.augment or None, **loader_args)
+    eval_loader = make_loader(data, "eval", **loader_args)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config, steps_per_epoch=len(train_loader)))
+    bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+    return Parts(model, model, optimizer, scheduler, train_loader, eval_loader, autocast, device, world)
+
+
+def _wrap(model: nn.Module, config: TrainConfig, device: torch.device, world: int) -> nn.Module:
+    """The net that trains ``model``: DDP over the processes, then ``torch.compile`` if the config asks."""
+    net: nn.Module = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if config.compile_model:
+        net = torch.compile(net)
+    return net
 
 
 def _start_distributed(config: TrainConfig) -> tuple[int, int, int]:

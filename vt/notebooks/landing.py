@@ -17,7 +17,7 @@ from vt.data import Dataset
 from vt.models import arguments
 from vt.notebooks.declaration import results_root
 from vt.notebooks.parameters import Parameters, model_kwargs
-from vt.train import CHECKPOINT, HISTORY, PREDICTIONS
+from vt.run_checkpoint import CHECKPOINT, HISTORY, PREDICTIONS
 
 EVAL_LABELS = "eval_labels.npy"  # beside summary.csv: the eval split's labels, in the order of the runs' predictions
 

@@ -15,7 +15,8 @@ from vt.errors import ConfigError
 from vt.notebooks.landing import computes, finished_checkpoint, keep_histories, land_run, landed_as, landed_run
 from vt.notebooks.parameters import Parameters, Run
 from vt.notebooks.summary import summarize
-from vt.train import CHECKPOINT, HISTORY, fit, train
+from vt.run_checkpoint import CHECKPOINT, HISTORY
+from vt.train import fit, train
 
 def run_models(P: Parameters, runs: list[Run], data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train every run for every seed in ``P.seeds``; write and return the results.

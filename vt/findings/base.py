@@ -1,0 +1,138 @@
+"""What every check shares: the ``Finding`` it returns, the verdict names, and how a table's rows become arms,
+comparisons, a verdict and its deciding p-value (``vt.stats``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vt import stats
+
+REPRODUCED, NOT_REPRODUCED, NOT_RUN = stats.REPRODUCED, stats.NOT_REPRODUCED, "not yet run"
+INCONCLUSIVE, SMOKE = stats.INCONCLUSIVE, "pipeline ran (synthetic data)"
+# "About the same": the whole interval within this many points (accuracy, 0-1) of zero.
+LEVEL_TOLERANCE = 0.01
+
+
+# A baseline "reaches" a published number when the interval lies above it less this much (a one-run published
+# number carries about a third of a point of test-set noise alone).
+REACH_TOLERANCE = 0.01
+
+
+@dataclass
+class Finding:
+    """A checked claim. ``difference``, ``ci_low`` and ``ci_high`` are in ``unit``: points of accuracy, or percent
+    of speed for the speed claim (None where the claim is no comparison); ``seeds`` is the fewer seeds of the
+    compared arms; ``p_value`` is that of the test that decided the verdict (``vt.stats.decision_p``; over several
+    comparisons that must all hold, the weakest), None for a claim judged on counts or with no interval."""
+
+    key: str
+    source: str
+    claim: str
+    verdict: str
+    evidence: str
+    seeds: int | None = None
+    difference: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    unit: str = "pt"
+    p_value: float | None = None
+
+    def statistic(self) -> str:
+        """``+1.2 pt [+0.4, +2.0], 3 seeds`` (``-42.0 % [...]`` for speed), or empty."""
+        if self.difference is None or pd.isna(self.difference):
+            return ""
+        seeds = int(self.seeds)
+        interval = ("no interval" if pd.isna(self.ci_low) or pd.isna(self.ci_high)
+                    else f"[{self.ci_low:+.1f}, {self.ci_high:+.1f}]")
+        return f"{self.difference:+.1f} {self.unit} {interval}, {seeds} seed{'s' if seeds != 1 else ''}"
+
+    def markdown(self) -> str:
+        """One paragraph for a notebook's finding cell: what the report prints for this claim."""
+        statistic = f" ({self.statistic()})" if self.statistic() else ""
+        return f"**{self.claim}** ({self.source}) — **{self.verdict}**{statistic}. {self.evidence}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _row(summary: pd.DataFrame, label: str) -> pd.Series | None:
+    rows = summary[summary.label == label]
+    return None if rows.empty else rows.iloc[0]
+
+
+MISSING = "No finished run of "
+
+
+def _missing(key: str, source: str, claim: str, what: str) -> Finding:
+    return Finding(key, source, claim, NOT_RUN, f"{MISSING}{what} in this table.")
+
+
+def found_runs(finding: Finding) -> bool:
+    """Whether the check found the runs it needs in its table: every verdict but *not yet run* for want of them
+    (a check may find runs and still decide nothing, as the speed claim for runs that shared a device)."""
+    return not (finding.verdict == NOT_RUN and finding.evidence.startswith(MISSING))
+
+
+def _synthetic(summary: pd.DataFrame) -> bool:
+    return "dataset" in summary.columns and (summary.dataset == "synthetic").any()
+
+
+def _arm(summary: pd.DataFrame, row: pd.Series) -> stats.Arm:
+    """A table row as a ``vt.stats.Arm``: per-seed accuracies are not in the table, so the arm carries the mean and
+    sample std over its seeds; per-example correctness where every seed's predictions were kept."""
+    seeds = int(row.get("seeds", 1) or 1)
+    std = row.get("eval_acc_std", 0.0)
+    std = 0.0 if pd.isna(std) else float(std)
+    correct = None
+    folder = summary.attrs.get("folder")
+    keys = row.get("run_keys")
+    if folder and isinstance(keys, str) and (Path(folder) / "eval_labels.npy").exists():
+        correct = stats.correctness(Path(folder) / "runs", json.loads(keys), np.load(Path(folder) / "eval_labels.npy"))
+    size = row.get("eval_size")
+    return stats.Arm(float(row.eval_acc), std, seeds, None if size is None or pd.isna(size) else int(size), correct)
+
+
+def _all_hold(summary: pd.DataFrame, verdicts: list[str]) -> str:
+    """A claim that needs every comparison: reproduced when all are, not reproduced when any is not, inconclusive
+    otherwise; the smoke verdict on synthetic data."""
+    if _synthetic(summary):
+        return SMOKE
+    return (NOT_REPRODUCED if NOT_REPRODUCED in verdicts else
+            REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE)
+
+
+def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], decide,
+           boundaries: tuple[float, ...] = (0.0,)) -> tuple[str, stats.Difference, float]:
+    """Compare each ``(a, b)`` pair; the verdict is the claim's over all pairs (every pair must hold; any pair
+    that fails it fails the claim), the difference reported is the closest pair's (smallest ``a - b``), and the
+    p-value is the claim's (``_claim_p``) against the verdict rule's ``boundaries``."""
+    differences = [stats.compare(_arm(summary, a), _arm(summary, b)) for a, b in pairs]
+    decided = [(decide(d), stats.decision_p(d, boundaries)) for d in differences]
+    verdict = _all_hold(summary, [v for v, _ in decided])
+    closest = min(differences, key=lambda d: d.difference)
+    closest.seeds = min(d.seeds for d in differences)
+    return verdict, closest, _claim_p(verdict, decided)
+
+
+def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:
+    """The p-value of a claim made of comparisons that must all hold, each ``(verdict, p)``: reproduced needs every
+    one, so the largest p; not reproduced needs one failing, so the smallest p among those that failed; an
+    inconclusive claim keeps the largest (at least 0.05: it counts in a family's size, ``vt.stats.holm``, without
+    being decided); nan on synthetic data or where no comparison had an interval."""
+    if verdict == SMOKE or all(np.isnan(p) for _, p in decided):
+        return float("nan")
+    if verdict == NOT_REPRODUCED:
+        return min(p for v, p in decided if v == NOT_REPRODUCED)
+    return max(p for _, p in decided)
+
+
+def _compared(key: str, source: str, claim: str, verdict: str, d: stats.Difference, evidence: str,
+              p_value: float = float("nan")) -> Finding:
+    return Finding(key, source, claim, verdict, evidence, d.seeds, 100 * d.difference, 100 * d.low, 100 * d.high,
+                   p_value=p_value)
