@@ -32,13 +32,19 @@ for study in "${studies[@]}"; do
         # checkpoints/, not results/) so that the study trains them again, predictions kept. Done when none is
         # left and nothing set aside waits for its study to end.
         unpaired=$(find "results/$profile/$notebook/runs" -mindepth 1 -maxdepth 1 -type d \
-                   '!' -exec test -e '{}/predictions.npy' ';' -print 2>/dev/null)
+                   '!' -exec test -e '{}/predictions.npy' ';' -print 2>/dev/null || true)
         if [[ -z "$unpaired" && ! -d "$aside" ]]; then
             echo "==> $profile $notebook: every landed run has its predictions, skipped"
             continue
         fi
-        mkdir -p "$aside"
-        for run in $unpaired; do mv "$run" "$aside/"; done
+        mkdir -p "$aside/runs" "$aside/checkpoints"
+        for run in $unpaired; do  # the landed run and its finished checkpoint, which would land it again as it was
+            name="$(basename "$run")"
+            for pair in "$run:$aside/runs/$name" "checkpoints/$profile/$notebook/$name:$aside/checkpoints/$name"; do
+                from="${pair%%:*}" to="${pair#*:}"
+                if [[ -e "$from" && ! -e "$to" ]]; then mv -T "$from" "$to"; else rm -rf "$from"; fi
+            done
+        done
     # A study whose results landed with the profile's parameters is done, even where its checkpoints are gone.
     elif "$VT_PY" -m vt.notebooks landed "$profile" "$notebook"; then
         echo "==> $profile $notebook: landed in results/$profile/, skipped"

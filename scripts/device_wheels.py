@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WANTED = ["papermill", "ipykernel", "fvcore"]
+WANTED = ["papermill", "ipykernel", "fvcore", "scipy"]
 # Already in that GPU image (its package list, read 2026-11-17);
 # kept out so that the image's own builds (numpy under torch, say) are the ones imported there.
 ON_DEVICE = {

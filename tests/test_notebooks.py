@@ -189,6 +189,21 @@ def test_summarize_gives_the_mean_and_sample_std_over_seeds_of_the_last_epoch():
     assert row.gap == pytest.approx(0.05) and row.best_eval_acc == pytest.approx(0.86)
 
 
+def test_a_named_profile_with_other_values_is_refused_where_its_results_hold_others(tmp_path, monkeypatch):
+    """-p profile smoke -p epochs 9 would write 9-epoch numbers over the smoke results: refused in one line. The
+    profile's own values, or those its results hold (a re-render), go on; so does a name of the user's own."""
+    monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path))
+    held = {**notebooks.declared("02_tokenizers"), **notebooks.load_profile("smoke")}
+    (tmp_path / "smoke" / "02_tokenizers").mkdir(parents=True)
+    (tmp_path / "smoke" / "02_tokenizers" / "parameters.json").write_text(json.dumps({"parameters": held}))
+    named = {"In": ["# Parameters\nprofile = 'smoke'\nepochs = 9\n"], "profile": "smoke", "epochs": 9}
+    with pytest.raises(ConfigError, match=r"epochs differ from profile smoke's .* -p profile NAME"):
+        notebooks.parameters("02_tokenizers", named)
+    assert notebooks.parameters("02_tokenizers", {**named, "epochs": held["epochs"]}).profile == "smoke"
+    assert notebooks.parameters("02_tokenizers", {**named, "profile": "mine"}).profile == "mine"
+    assert notebooks.parameters("02_tokenizers", {**named, "compile_model": True, "epochs": held["epochs"]}).profile == "smoke"
+
+
 def test_each_seed_gives_one_speed_the_median_of_its_epochs_after_the_first():
     history = pd.DataFrame({"seed": [0] * 4 + [1] * 4, "epoch": [1, 2, 3, 4] * 2,
                             "images_per_s": [10.0, 100.0, 104.0, 5.0, 20.0, 90.0, 95.0, 93.0]})

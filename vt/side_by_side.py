@@ -44,14 +44,14 @@ def configs(notebook: str, values: dict) -> list[TrainConfig]:
     """The training configs ``notebook`` would train with ``values`` (every run, every seed), as it builds them."""
     if notebook not in NOTEBOOK_RUNS:
         raise ConfigError(f"cannot list the runs of {notebook}; known: {', '.join(NOTEBOOK_RUNS)}")
-    P: Parameters = parameters(notebook, values)
+    P: Parameters = parameters(notebook, values, profile_named=True)
     return [P.config(run, seed) for run in NOTEBOOK_RUNS[notebook](P) for seed in P.seeds]
 
 
 def pending(notebook: str, values: dict) -> tuple[list[TrainConfig], int]:
     """The configs of ``notebook`` not yet landed in its results nor in another study's (``vt.notebooks.landed_run``
     copies those), and how many are."""
-    P = parameters(notebook, values)
+    P = parameters(notebook, values, profile_named=True)
     every = configs(notebook, values)
     data = P.load_data()  # decoded once and cached: the runs' processes read the cache
     todo = [c for c in every if landed_run(P, c, data) is None]
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     values = {**load_profile(args.profile), **{name: yaml.safe_load(value) for name, value in args.parameter}}
     values["progress"] = False
     runs, landed = pending(args.notebook, values)
-    planned = parameters(args.notebook, values).epochs
+    planned = parameters(args.notebook, values, profile_named=True).epochs
     if not runs:
         print(f"all {landed} runs have landed in the results: nothing to train", flush=True)
         args.write_profile.write_text(yaml.safe_dump(values, sort_keys=False))

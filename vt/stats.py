@@ -144,6 +144,8 @@ def against(a: Arm, value: float, level: float = 0.95) -> Difference:
     if a.seeds < 2 or not a.eval_size:
         return Difference(diff, math.nan, math.nan, a.seeds, False)
     parts = [(a.std ** 2 / a.seeds, a.seeds - 1), (a.mean * (1 - a.mean) / a.eval_size, a.eval_size - 1)]
+    if sum(v for v, _ in parts) == 0:  # identical seeds at 0% or 100%: nothing to make an interval of
+        return Difference(diff, math.nan, math.nan, a.seeds, False)
     se, df = math.sqrt(sum(v for v, _ in parts)), satterthwaite_df(parts)
     t = float(scipy_stats.t.ppf(0.5 + level / 2, df))
     return Difference(diff, diff - t * se, diff + t * se, a.seeds, False, se, df)

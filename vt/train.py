@@ -289,7 +289,7 @@ def _schedule(config: TrainConfig, steps_per_epoch: int):
 
 @torch.no_grad()
 def predict(net: nn.Module, data: Dataset, batch_size: int, resolution: int, precision: str) -> np.ndarray:
-    """Top-1 predictions of ``net`` on ``data``'s eval split, computed as a run evaluates (``_Run._evaluate``: eval
+    """Top-1 predictions of ``net`` on ``data``'s eval split, computed as a run evaluates (``vt.epoch.evaluate``: eval
     mode, channels_last, bf16 autocast for ``precision="bf16"``, on CPU), in the order of the run's
     ``predictions.npy``: what checks shipped weights (``vt.weights``) against the run that made them."""
     net = net.eval().to(memory_format=torch.channels_last)

@@ -122,14 +122,15 @@ def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], deci
 
 def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:
     """The p-value of a claim made of comparisons that must all hold, each ``(verdict, p)``: reproduced needs every
-    one, so the largest p; not reproduced needs one failing, so the smallest p among those that failed; an
-    inconclusive claim keeps the largest (at least 0.05: it counts in a family's size, ``vt.stats.holm``, without
-    being decided); nan on synthetic data or where no comparison had an interval."""
-    if verdict == SMOKE or all(np.isnan(p) for _, p in decided):
+    one, so the largest p (an intersection-union test); not reproduced needs one of the ``k`` to fail, so the
+    smallest p among those that failed times ``k`` (Bonferroni within the claim, at most 1); an inconclusive claim
+    keeps the largest, at least 0.05: it counts in a family's size (``vt.stats.holm``) without being decided. nan,
+    out of the family, on synthetic data or where some comparison had no interval (too few seeds: nothing tested)."""
+    if verdict == SMOKE or any(np.isnan(p) for _, p in decided):
         return float("nan")
     if verdict == NOT_REPRODUCED:
-        return min(p for v, p in decided if v == NOT_REPRODUCED)
-    return max(p for _, p in decided)
+        return min(1.0, len(decided) * min(p for v, p in decided if v == NOT_REPRODUCED))
+    return max(p for _, p in decided) if verdict == REPRODUCED else max(0.05, max(p for _, p in decided))
 
 
 def _compared(key: str, source: str, claim: str, verdict: str, d: stats.Difference, evidence: str,

@@ -99,22 +99,28 @@ class Parameters:
         return path
 
 
-def parameters(notebook: str, namespace: dict) -> Parameters:
-    """Check the parameters of ``notebook`` as they stand in the kernel's ``namespace`` (``globals()``).
+def parameters(notebook: str, namespace: dict, profile_named: bool = False) -> Parameters:
+    """Check the parameters of ``notebook`` as they stand in the kernel's ``namespace`` (``globals()``). Unless the
+    profile was named (injected by papermill, or ``profile_named`` by a caller that read it from a profile), a run
+    on the default profile with other values than its profile's gets a profile name of its own (``_own_profile``).
 
     Raises:
         ConfigError: for a name no notebook declares, a value of the wrong type, or a bad recipe.
     """
     defaults = declared(notebook)
-    injected = _injected(namespace) - set(defaults)
+    given = _injected(namespace)
+    injected = given - set(defaults)
     known = vocabulary()
     unknown = sorted(injected - known)
     if unknown:
         raise ConfigError(f"unknown parameter(s) {', '.join(unknown)} for {notebook}; it takes: {', '.join(sorted(defaults))}")
     values = {name: _coerce(name, namespace.get(name, default), default) for name, default in defaults.items()}
-    if "profile" in values and "profile" not in injected and values["profile"] == defaults["profile"]:
+    named = "profile" in given or profile_named or values.get("profile") != defaults.get("profile")
+    if "profile" in values and not named:
         values["profile"] = _own_profile(notebook, values, defaults)
     checked = Parameters(notebook, values, sorted(injected & known))
+    if "profile" in values and named:
+        _refuse_overwrite(checked)
     if "dataset" in values:
         checked.config(Run("check", "resnet20"))  # validates every recipe value through TrainConfig
     for name in ("models", "resolution_models", "vt_model", "model"):
@@ -125,9 +131,10 @@ def parameters(notebook: str, namespace: dict) -> Parameters:
     return checked
 
 
-# Parameters that change neither what a notebook computes nor what it shows: a run differing from its profile only
-# in these still writes the profile's results.
-SAME_RESULTS = ("time_limit_min", "read_only", "progress", "results_dir", "data_dir", "device", "checkpoint_root")
+# Parameters that change neither what a notebook computes nor what it shows (compile_model: the same numbers, at
+# another speed): a run differing from its profile only in these still writes the profile's results.
+SAME_RESULTS = ("time_limit_min", "read_only", "progress", "results_dir", "data_dir", "device", "checkpoint_root",
+                "compile_model")
 
 
 def _own_profile(notebook: str, values: dict, defaults: dict) -> str:
@@ -147,6 +154,30 @@ def _own_profile(notebook: str, values: dict, defaults: dict) -> str:
     print(f"{', '.join(changed)} differ from profile {profile}: results go to results/{name}/, not over {profile}'s "
           "(-p profile NAME names them)")
     return name
+
+
+def _refuse_overwrite(P: Parameters) -> None:
+    """Refuse a run on a named profile whose values are neither the profile's nor those its results already hold
+    (``parameters.json``): it would write another recipe's numbers over the profile's results. A run with the
+    profile's values, or the values its results hold (a re-render, a GPU window's fitted budget), goes on.
+
+    Raises:
+        ConfigError: naming what differs and how to name the run's own results.
+    """
+    recorded = results_root(P.values.get("results_dir", "results")) / str(P.profile) / P.notebook / "parameters.json"
+    if not recorded.exists():
+        return
+    try:
+        profile = load_profile(str(P.profile))
+    except ConfigError:  # a name of the user's own: its results are the user's
+        return
+    defaults = declared(P.notebook)
+    planned = {**defaults, **{k: v for k, v in profile.items() if k in defaults}}
+    held = json.loads(recorded.read_text())["parameters"]
+    differ = [k for k, v in P.values.items() if k not in SAME_RESULTS and v != planned.get(k)]
+    if differ and any(P.values[k] != held.get(k, planned.get(k)) for k in P.values if k not in SAME_RESULTS):
+        raise ConfigError(f"{', '.join(differ)} differ from profile {P.profile}'s and from what results/{P.profile}/"
+                          f"{P.notebook}/ holds: name this run's results with -p profile NAME")
 
 
 # List parameters and what each element must be, checked before the first run trains.
