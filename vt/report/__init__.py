@@ -1,0 +1,313 @@
+"""The collection's summary, built only from the result files under ``results/``: verdicts and accuracies.
+
+``results/<profile>/<notebook>/summary.csv`` (training notebooks, ``05_attention`` and ``07_segmentation``) and
+``results/<profile>/04_flops/flops.csv`` are read for every profile found. A claim's headline verdict comes from
+the first profile in ``PREFERENCE`` that ran it: real data before the synthetic smoke run, which only shows that
+the pipeline works. ``python -m vt.report`` prints the README's results section; ``python -m vt.report
+--update-readme`` writes it (and the speed, FLOPs and deviations tables) into README.md; ``python -m vt.report --html
+DIR`` renders every executed notebook into a browsable report (``vt.report.page``, which builds on this module and
+never the other way round; the command line is ``vt.report.__main__``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from vt.findings import CHECKS, NOT_REPRODUCED, REPRODUCED, Finding, found_runs
+from vt.notebooks import command, results_root
+from vt.paths import ROOT
+from vt.stats import MIN_SEEDS, holm
+
+# Real data first, a longer budget before a shorter one on the same data, the smoke run last.
+PREFERENCE = ["tiny-imagenet", "cifar10-long", "cifar10", "cifar10-noclip", "cifar10-cpu-long", "cifar10-cpu",
+              "cifar10-cpu-tokenizers", "cifar10-cpu-tokens", "cifar10-cpu-resolution", "tiny-imagenet-cpu-r18",
+              "tiny-imagenet-cpu", "tiny-imagenet-cpu-tokenizers", "tiny-imagenet-cpu-tokens",
+              "tiny-imagenet-cpu-resolution", "tiny-imagenet-cpu-attention", "paper", "smoke"]
+REAL_DATA = {"tiny-imagenet": "Tiny ImageNet", "cifar10-long": "CIFAR-10 (GPU, longer)",
+             "cifar10-noclip": "CIFAR-10, ResNet-18 without gradient clipping (GPU)",
+             "cifar10": "CIFAR-10 (GPU)", "cifar10-cpu": "CIFAR-10 (2 CPU cores)",
+             "cifar10-cpu-tokenizers": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
+             "cifar10-cpu-tokens": "CIFAR-10, VT-ResNet-20 (2 CPU cores)",
+             "cifar10-cpu-resolution": "CIFAR-10, ResNet-20 and VT-ResNet-20, 32 vs 64 px (2 CPU cores)",
+             "cifar10-cpu-long": "CIFAR-10 (2 CPU cores, longer)",
+             "tiny-imagenet-cpu-attention": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
+             "tiny-imagenet-cpu": "Tiny ImageNet, 20 classes (2 CPU cores)",
+             "tiny-imagenet-cpu-tokenizers": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
+             "tiny-imagenet-cpu-tokens": "Tiny ImageNet, 20 classes, VT-ResNet-20 (2 CPU cores)",
+             "tiny-imagenet-cpu-r18": "Tiny ImageNet, 20 classes, ResNet-18 and VT-ResNet-18 (2 CPU cores)",
+             "tiny-imagenet-cpu-resolution": "Tiny ImageNet, 20 classes, 64 vs 128 px (2 CPU cores)",
+             "paper": "paper recipe",
+             "lip": "LIP", "smoke": "synthetic smoke run"}
+DATASET_NAMES = {"cifar10": "CIFAR-10", "tiny-imagenet": "Tiny ImageNet", "imagenet": "ImageNet", "lip": "LIP",
+                 "synthetic": "synthetic"}
+
+
+# Notebooks whose summary is no table of classification accuracies, and claims judged on counts, not on runs.
+NOT_ACCURACY = ("04_flops", "05_attention", "07_segmentation")
+COUNTED = ("vt_cheaper", "vt_fpn_fewer_flops")
+
+
+def _table(folder: Path, notebook: str) -> pd.DataFrame | None:
+    path = folder / notebook / ("flops.csv" if notebook == "04_flops" else "summary.csv")
+    if not path.exists():
+        return None
+    table = pd.read_csv(path)
+    table.attrs["folder"] = str(path.parent)  # where vt.findings finds the runs' predictions
+    return table
+
+
+def profiles(results_dir: str | Path = "results") -> list[str]:
+    """Profiles with results, in order of preference (unknown names last, alphabetically)."""
+    root = results_root(results_dir)
+    found = sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*/*.csv"))) if root.exists() else []
+    return [p for p in PREFERENCE if p in found] + [p for p in found if p not in PREFERENCE]
+
+
+def verdicts(results_dir: str | Path = "results") -> pd.DataFrame:
+    """Every check on every profile that has its notebook's table, with the data set it ran on (``dataset``; empty for
+    a claim judged on counts); ``not yet run`` where none has."""
+    root = results_root(results_dir)
+    rows = []
+    for notebook, checks in CHECKS.items():
+        for check in checks:
+            found = False
+            for profile in profiles(results_dir):
+                table = _table(root / profile, notebook)
+                if table is None:
+                    continue
+                finding = check(table)
+                if found_runs(finding):
+                    found = True
+                    dataset = "" if finding.key in COUNTED or "dataset" not in table else str(table.dataset.iloc[0])
+                    if finding.key == "vt_slower" and profile != "smoke" and dataset != "synthetic":
+                        finding.evidence += _against_flops(root)
+                    rows.append({**vars(finding), "notebook": notebook, "profile": profile, "dataset": dataset})
+            if not found:
+                finding = check(pd.DataFrame(columns=["label", "model", "section", "resolution"]))
+                rows.append({**vars(finding), "notebook": notebook, "profile": "", "dataset": ""})
+    return pd.DataFrame(rows)
+
+
+FAMILY_LEVEL = 0.05
+
+
+def headline(table: pd.DataFrame) -> pd.DataFrame:
+    """The claims table: per claim, one row per real data set it was tested on (CIFAR-10 and Tiny ImageNet side by
+    side), else one row from the smoke run or *not yet run*. Each row is the most preferred profile's on its data
+    set, where a comparison with at least ``vt.stats.MIN_SEEDS`` seeds an arm (one that can decide the claim) comes
+    before any with fewer, whatever their profiles' order.
+
+    Two columns read the rows together: ``holm_p``, the p-value of each row's deciding test adjusted over the
+    family of tested rows (``vt.stats.holm``), and ``family``, what that says at a family-wise error rate of 5%;
+    ``disagrees`` names another data set's different verdict on the same claim."""
+    order = {p: i for i, p in enumerate(PREFERENCE)}
+    last = order["smoke"]  # a profile not listed is real data: after the listed real ones, before the smoke run
+    synthetic = _synthetic(table)  # the smoke run, and any rerun of it with other parameters under a name of its own
+    rank = table.profile.map(lambda p: order.get(p, last - 0.5) if p else len(order) + 1).where(~synthetic, last)
+    seeded = ~synthetic & (pd.to_numeric(table.seeds, errors="coerce") >= MIN_SEEDS)
+    real = ~synthetic & (table.profile != "")
+    ranked = table.assign(rank=rank + len(order) * ~seeded, real=real)
+    ranked = ranked.sort_values("rank", kind="stable")
+    best_real = ranked[ranked.real].groupby(["key", "dataset"], sort=False).head(1)
+    rest = ranked[~ranked.key.isin(best_real.key)].groupby("key", sort=False).head(1)
+    best = pd.concat([best_real, rest]).sort_index().drop(columns=["rank", "real"])
+    p = pd.to_numeric(best.p_value, errors="coerce") if "p_value" in best else pd.Series(float("nan"), index=best.index)
+    tested = ~_synthetic(best) & best.profile.ne("") & p.notna()
+    adjusted = pd.Series(float("nan"), index=best.index)
+    adjusted[tested] = holm(list(p[tested]))
+    best = best.assign(holm_p=adjusted)
+    best["family"] = [_family(v, a) for v, a in zip(best.verdict, best.holm_p)]
+    best["disagrees"] = [_disagreement(best, row) for _, row in best.iterrows()]
+    return best
+
+
+def _synthetic(table: pd.DataFrame) -> pd.Series:
+    """Rows from synthetic data: the smoke profile's, and those of a smoke rerun saved under a name of its own."""
+    return table.profile.eq("smoke") | table.get("dataset", pd.Series("", index=table.index)).eq("synthetic")
+
+
+def _family(verdict: str, adjusted: float) -> str:
+    """A row's family-wise reading: whether its verdict still holds after Holm's adjustment."""
+    if pd.isna(adjusted) or verdict not in (REPRODUCED, NOT_REPRODUCED):
+        return "—"
+    return f"{'holds' if adjusted < FAMILY_LEVEL else 'does not hold'} (adjusted p {_p(adjusted)})"
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _disagreement(best: pd.DataFrame, row: pd.Series) -> str:
+    """``"Tiny ImageNet: not reproduced"`` for each other real data set whose verdict on the same claim differs."""
+    others = best[(best.key == row.key) & (best.dataset != row.dataset) & best.dataset.ne("")
+                  & ~_synthetic(best) & best.profile.ne("") & (best.verdict != row.verdict)]
+    return "; ".join(f"{DATASET_NAMES.get(o.dataset, o.dataset)}: {o.verdict}" for o in others.itertuples())
+
+
+def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
+    """Every training run's summary row, with its profile and notebook."""
+    root = results_root(results_dir)
+    frames = [
+        _table(root / profile, notebook).assign(profile=profile, notebook=notebook)
+        for profile in profiles(results_dir)
+        for notebook in CHECKS
+        if notebook not in NOT_ACCURACY and _table(root / profile, notebook) is not None
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def markdown(results_dir: str | Path = "results") -> str:
+    """The README's results section: the verdict per claim, then the accuracy of every run on real data."""
+    lines = ["| claim | source | data set | verdict | family-wise (Holm) | difference [95% CI], seeds | evidence from "
+             "| numbers |", "|---|---|---|---|---|---|---|---|"]
+    root = results_root(results_dir)
+    for row in headline(verdicts(results_dir)).itertuples():
+        data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile) + _budget(
+            root / row.profile / row.notebook)
+        where = f"{data} (`{row.notebook}`)" if row.profile else "—"
+        statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
+        verdict = row.verdict + (f" (differs on {row.disagrees})" if row.disagrees else "")
+        dataset = DATASET_NAMES.get(row.dataset, row.dataset) or "—"
+        lines.append(f"| {row.claim} | {row.source} | {dataset} | {verdict} | {row.family} | {statistic} | {where} | "
+                     f"{row.evidence} |")
+    runs = accuracies(results_dir)
+    real = runs[(runs.profile != "smoke") & (runs.dataset != "synthetic")] if len(runs) else runs
+    lines += ["", "| data (profile) | notebook | run | epochs | test top-1 | train − test | MFLOPs | M params | images/s |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    if len(real) == 0:
+        lines.append("| no real-data run yet | | | | | | | | |")
+    for r in real.itertuples():
+        spread = f" ± {100 * r.eval_acc_std:.1f}" if r.seeds > 1 else ""
+        stopped = getattr(r, "stopped_early", 0)
+        if stopped > 0 and r.epochs == r.planned_epochs:  # the finished seeds' accuracy; the others left out
+            spread += f" ({stopped:.0f} more seed{'s' * (stopped > 1)} stopped early, left out)"
+        lines.append(f"| {REAL_DATA.get(r.profile, r.profile)} | `{r.notebook}` | {r.label} | {r.epochs} | "
+                     f"{100 * r.eval_acc:.2f}%{spread} | {100 * r.gap:+.1f} pt | {r.mflops:.1f} | {r.mparams:.3f} | "
+                     f"{_speed(r)} |")
+    if len(real):
+        lines += ["", "| data (profile) | notebook | the command that produced these rows |", "|---|---|---|"]
+        for (profile, notebook), _ in real.groupby(["profile", "notebook"], sort=False):
+            recorded = root / profile / notebook / "parameters.json"
+            shown = f"`{command(recorded)}`" if recorded.exists() else "no parameters.json"
+            lines.append(f"| {REAL_DATA.get(profile, profile)} | `{notebook}` | {shown.replace('|', chr(92) + '|')} |")
+    return "\n".join(lines)
+
+
+def _budget(folder: Path) -> str:
+    """``", N epochs"`` as ``folder/parameters.json`` records the training budget; empty where it records none."""
+    recorded = folder / "parameters.json"
+    values = json.loads(recorded.read_text())["parameters"] if recorded.exists() else {}
+    epochs = values.get("epochs", values.get("seg_epochs"))  # 07_segmentation's recipe has its own names
+    return f", {epochs} epochs" if epochs else ""
+
+
+def _speed(row) -> str:
+    shared = getattr(row, "shared_by", 1)
+    return f"{row.images_per_s:.0f}" if pd.isna(shared) or shared <= 1 else f"({row.images_per_s:.0f}, {shared:.0f} runs sharing)"
+
+
+# The CPU measurements README shows: python -m vt.bench ... --compile-model --out results/bench/<CPU_BENCH>, and
+# python -m vt.profile --out results/bench/<CPU_PROFILE> (both commands are in README beside the tables).
+CPU_BENCH = "cpu-compiled-*.csv"
+CPU_PROFILE = "profile-cpu-32.csv"
+# ... and on a GPU: bash scripts/gpu_speed.sh (python -m vt.profile --out results/bench/profile-<gpu>-224.csv).
+GPU_PROFILES = "profile-*-224.csv"
+
+
+def _against_flops(root: Path) -> str:
+    """For the speed claim: each VT model's training efficiency against its ResNet on the CPU bench (compiled, at
+    its lowest resolution, with the lowest and highest round) and how much of the profiled step the code's own
+    layout changes and casts take (``vt.profile``); empty without those files."""
+    from vt.bench import compare
+    from vt.profile import against_resnets, ceiling
+
+    paths = sorted((root / "bench").glob(CPU_BENCH))
+    if not paths:
+        return ""
+    bench = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    bench = bench[(bench.device == "cpu") & bench.compiled]
+    pairs = compare(bench)
+    pairs = pairs[pairs["mode"] == "train"].sort_values("resolution").groupby("model", sort=False).head(1)
+    if pairs.empty:
+        return ""
+    rates = ", ".join(f"{r.model} {r.efficiency:.2f} [{r.efficiency_min:.2f}, {r.efficiency_max:.2f}] at "
+                      f"{r.resolution} px" for r in pairs.itertuples())
+    cores = f"{int(bench.cpus.iloc[0])} CPU cores" if "cpus" in bench.columns else "CPU"
+    text = (f" Against their FLOPs (`vt.bench`, {cores}, {bench.precision.iloc[0]}, "
+            f"compiled), the VT-ResNets train at this share of the speed the FLOPs promise: {rates}.")
+    profiled = root / "bench" / CPU_PROFILE
+    if profiled.exists():
+        kinds = pd.read_csv(profiled).query("table == 'by_operator' and compiled")
+        for model, _, rows, base in against_resnets(kinds):
+            c = ceiling(rows, base)
+            text += (f" The profile (`vt.profile`) finds {model} at {c['profiled']:.2f}, {100 * c['code_share']:.1f}% "
+                     f"of its step in the code's own layout changes and casts, and the rest of the shortfall in work "
+                     f"the method prescribes, which FLOPs do not count or which runs below the convolutions' rate "
+                     f"(see *Where a training step's time goes*).")
+    return text
+
+
+def speed_markdown(results_dir: str | Path = "results", pattern: str = "*-224.csv", device: str = "cuda") -> str:
+    """VT models against their ResNets in images/s, one row per (pair, resolution, mode), from every
+    ``results/bench/<pattern>`` written by ``python -m vt.bench`` (rows measured on ``device``): the measured speed
+    ratio beside the FLOPs ratio the paper's efficiency claim predicts (Tables 2, 8), and their quotient
+    (``vt.bench.compare``). The defaults give README's GPU table at 224x224."""
+    from vt.bench import compare
+
+    lines = ["| device | setting | VT model | resolution | mode | images/s (ResNet → VT) | speed ratio | FLOPs ratio | "
+             "efficiency |", "|---|---|---|---|---|---|---|---|---|"]
+    for path in sorted((results_root(results_dir) / "bench").glob(pattern)):
+        table = pd.read_csv(path)
+        table = table[table.device == device]
+        for (compiled, precision), group in table.groupby(["compiled", "precision"]):
+            speed = group.set_index(["model", "mode", "resolution"]).images_per_s
+            setting = f"{precision}, {'compiled' if compiled else 'eager'}, batch {group.batch_size.iloc[0]}"
+            for r in compare(group).itertuples():
+                spread = (f" [{r.efficiency_min:.2f}, {r.efficiency_max:.2f}]"
+                          if pd.notna(getattr(r, "efficiency_min", float("nan"))) else "")
+                lines.append(f"| {group.device_name.iloc[0]} | {setting} | {r.model} | {r.resolution} | {r.mode} | "
+                             f"{speed[(r.baseline, r.mode, r.resolution)]:,.0f} → "
+                             f"{speed[(r.model, r.mode, r.resolution)]:,.0f} | "
+                             f"{r.speed_ratio:.2f} | {r.flops_ratio:.2f} | {r.efficiency:.2f}{spread} |")
+    if len(lines) == 2:
+        lines.append(f"| no {device} benchmark yet | | | | | | | | |")
+    return "\n".join(lines)
+
+
+def gpu_profiles_markdown(root: Path) -> str:
+    """README's GPU profile tables (``vt.profile.markdown``), one per ``results/bench/<GPU_PROFILES>`` measured on a
+    GPU; a line that says how to make one where there is none."""
+    from vt.profile import markdown as profile_markdown
+
+    paths = [p for p in sorted((root / "bench").glob(GPU_PROFILES)) if not p.name.startswith("profile-cpu")]
+    return "\n\n".join(profile_markdown(p) for p in paths) or (
+        "No GPU profile yet: `bash scripts/gpu_speed.sh` on a GPU machine writes one.")
+
+
+def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = ROOT / "results") -> None:
+    """Rewrite README's generated blocks (between ``<!-- results-table:start/end -->``,
+    ``<!-- speed-table:start/end -->``, ``<!-- flops-table:start/end -->`` and ``<!-- deviations-table:start/end -->``)
+    from the result files."""
+    from vt import deviations
+    from vt.flops import summary_markdown
+    from vt.profile import markdown as profile_markdown
+
+    text = readme.read_text()
+    root = results_root(results_dir)
+    flops = root / "smoke" / "04_flops"
+    blocks = {"results-table": markdown(results_dir), "speed-table": speed_markdown(results_dir),
+              "flops-table": summary_markdown(str(flops / "flops.csv")),
+              "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv")),
+              "cpu-speed-table": speed_markdown(results_dir, CPU_BENCH, "cpu"),
+              "profile-table": profile_markdown(root / "bench" / CPU_PROFILE),
+              "gpu-profile-table": gpu_profiles_markdown(root)}
+    for name, body in blocks.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"{readme} lacks the {name} markers")
+        text = pattern.sub(lambda m: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), text)
+    readme.write_text(text)
