@@ -22,7 +22,7 @@ def test_the_epochs_are_the_planned_ones_or_fewer_where_they_would_not_fit():
 def test_the_configs_are_the_notebooks_own():
     values = {"models": ["resnet20", "vt_resnet20"], "seeds": [0, 1], "checkpoint_root": "checkpoints"}
     configs = side_by_side.configs("01_baseline", values)
-    P = notebooks.parameters("01_baseline", values)
+    P = notebooks.parameters("01_baseline", values, profile_named=True)  # the profile named on its command line
     expected = [P.config(notebooks.Run(m, m), s) for m in values["models"] for s in values["seeds"]]
     assert configs == expected
 
