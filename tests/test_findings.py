@@ -238,6 +238,7 @@ def test_resnet20_matches_he_within_the_margin_and_states_the_budget():
     rows[0]["eval_acc"] = 0.8735
     assert findings.resnet20_matches_he(summary(rows)).verdict == findings.NOT_REPRODUCED
     assert findings.resnet20_matches_he(summary(rows).assign(label="vt_resnet20")).verdict == findings.NOT_RUN
+    assert findings.resnet20_matches_he(summary(rows).assign(dataset="tiny-imagenet")).verdict == findings.NOT_RUN
 
 
 def test_speed_is_judged_over_seeds_and_runs_that_shared_a_device_decide_nothing():
