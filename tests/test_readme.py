@@ -106,7 +106,8 @@ def test_each_trained_claim_says_the_epochs_its_evidence_trained():
         recorded = pd.read_json(ROOT / "results" / row.profile / row.notebook / "parameters.json", typ="series")
         values = recorded["parameters"]
         epochs = values.get("epochs", values.get("seg_epochs"))
-        line = next(line for line in lines if line.startswith(f"| {row.claim} |"))
+        dataset = report.DATASET_NAMES.get(row.dataset, row.dataset) or "—"
+        line = next(line for line in lines if line.startswith(f"| {row.claim} | {row.source} | {dataset} |"))
         assert f", {epochs} epochs (`{row.notebook}`)" in line, line
 
 

@@ -113,7 +113,9 @@ def resnet20_matches_he(summary: pd.DataFrame) -> Finding:
     key, source = "resnet20_matches_he", "He et al. 2016, Table 6"
     claim = f"the CIFAR ResNet-20 baseline reaches He et al.'s {HE_2016_RESNET20['top1']}% test accuracy"
     ours = _row(summary, "resnet20")
-    if ours is None or ours.get("dataset", "cifar10") not in ("cifar10", "synthetic"):
+    if ours is None:
+        return _missing(key, source, claim, "resnet20")
+    if ours.get("dataset", "cifar10") not in ("cifar10", "synthetic"):
         return _missing(key, source, claim, "resnet20 on CIFAR-10")
     theirs = HE_2016_RESNET20["top1"] / 100
     d = stats.against(_arm(summary, ours), theirs)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vt.findings import CHECKS, NOT_REPRODUCED, REPRODUCED, Finding, found_runs
+from vt.findings import CHECKS, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Finding, found_runs
 from vt.notebooks import command, results_root
 from vt.paths import ROOT
 from vt.stats import MIN_SEEDS, holm
@@ -142,8 +142,11 @@ def _p(value: float) -> str:
 
 
 def _disagreement(best: pd.DataFrame, row: pd.Series) -> str:
-    """``"Tiny ImageNet: not reproduced"`` for each other real data set whose verdict on the same claim differs."""
-    others = best[(best.key == row.key) & (best.dataset != row.dataset) & best.dataset.ne("")
+    """``"Tiny ImageNet: not reproduced"`` for each other real data set whose verdict on the same claim differs (runs
+    that decided nothing, *not yet run*, differ from none)."""
+    if row.verdict == NOT_RUN:
+        return ""
+    others = best[(best.key == row.key) & (best.dataset != row.dataset) & best.dataset.ne("") & best.verdict.ne(NOT_RUN)
                   & ~_synthetic(best) & best.profile.ne("") & (best.verdict != row.verdict)]
     return "; ".join(f"{DATASET_NAMES.get(o.dataset, o.dataset)}: {o.verdict}" for o in others.itertuples())
 
