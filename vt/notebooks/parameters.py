@@ -17,7 +17,7 @@ from vt.data import Dataset, load
 from vt.errors import ConfigError
 from vt.models import TOKENIZERS, arguments, names
 from vt.notebooks.declaration import RECIPE, declared, results_root, vocabulary
-from vt.notebooks.profiles import load_profile
+from vt.notebooks.profiles import planned
 from vt.paths import project_path
 from vt.train import environment, resolve_device
 
@@ -142,8 +142,8 @@ def _own_profile(notebook: str, values: dict, defaults: dict) -> str:
     are that profile's, else a name of its own made from what differs (``smoke-epochs-1-resolutions-24-48``), so
     that a rerun with other parameters never writes over the committed results of the profile; said in one line."""
     profile = str(defaults["profile"])
-    planned = {**defaults, **{k: v for k, v in load_profile(profile).items() if k in defaults}}
-    changed = {k: v for k, v in values.items() if k not in SAME_RESULTS and v != planned[k]}
+    given = planned(notebook, profile)
+    changed = {k: v for k, v in values.items() if k not in SAME_RESULTS and v != given[k]}
     if not changed:
         return profile
     words = [profile] + [str(part) for k, v in changed.items() for part in [k, *_as_list(v)]]
@@ -168,14 +168,12 @@ def _refuse_overwrite(P: Parameters) -> None:
     if not recorded.exists():
         return
     try:
-        profile = load_profile(str(P.profile))
+        given = planned(P.notebook, str(P.profile))
     except ConfigError:  # a name of the user's own: its results are the user's
         return
-    defaults = declared(P.notebook)
-    planned = {**defaults, **{k: v for k, v in profile.items() if k in defaults}}
     held = json.loads(recorded.read_text())["parameters"]
-    differ = [k for k, v in P.values.items() if k not in SAME_RESULTS and v != planned.get(k)]
-    if differ and any(P.values[k] != held.get(k, planned.get(k)) for k in P.values if k not in SAME_RESULTS):
+    differ = [k for k, v in P.values.items() if k not in SAME_RESULTS and v != given.get(k)]
+    if differ and any(P.values[k] != held.get(k, given.get(k)) for k in P.values if k not in SAME_RESULTS):
         raise ConfigError(f"{', '.join(differ)} differ from profile {P.profile}'s and from what results/{P.profile}/"
                           f"{P.notebook}/ holds: name this run's results with -p profile NAME")
 

@@ -44,17 +44,25 @@ def load_profile(name_or_path: str, _children: tuple[Path, ...] = ()) -> dict:
 WHEN_ONLY = ("time_limit_min", "read_only", "progress")
 
 
+def planned(notebook: str, profile: str) -> dict:
+    """What ``notebook`` runs with on ``profile``: its declared defaults with the profile's values on top.
+
+    Raises:
+        ConfigError: for a profile that is not shipped (``load_profile``).
+    """
+    defaults = declared(notebook)
+    return {**defaults, **{k: v for k, v in load_profile(profile).items() if k in defaults}}
+
+
 def _departures(record: dict) -> tuple[dict, bool]:
     """The recorded parameters of a ``parameters.json`` that its profile (as it stands now, with the notebook's
     defaults under it) does not give, ``WHEN_ONLY`` ones left out; and whether that profile still exists."""
     notebook, values = record["notebook"], record["parameters"]
-    defaults = declared(notebook)
     try:
-        planned = {**defaults, **{k: v for k, v in load_profile(str(values.get("profile", "smoke"))).items()
-                                  if k in defaults}}
+        given = planned(notebook, str(values.get("profile", "smoke")))
     except ConfigError:  # a profile no longer shipped
         return {k: v for k, v in values.items() if k not in WHEN_ONLY}, False
-    return {k: v for k, v in values.items() if k not in WHEN_ONLY and planned.get(k, object()) != v}, True
+    return {k: v for k, v in values.items() if k not in WHEN_ONLY and given.get(k, object()) != v}, True
 
 
 def command(parameters_json: str | Path) -> str:
