@@ -25,7 +25,7 @@ def a_file(tmp_path_factory):
 SMALL = ["--epochs", "1", "--train-size", "64", "--eval-size", "32", "--batch-size", "32", "--no-progress"]
 
 
-@pytest.mark.parametrize("args, message", [
+CASES = [
     (["vt.train", "--model", "vt_resnet20", "--resolution", "4", *SMALL], "resolution must be at least 16, got 4"),
     (["vt.train", "--model-kwargs", '{"tokenizer": "bogus"}', *SMALL], "unknown tokenizer 'bogus'"),
     (["vt.train", "--checkpoint-dir", "{a_file}", *SMALL], "is a file, not a folder"),
@@ -35,14 +35,42 @@ SMALL = ["--epochs", "1", "--train-size", "64", "--eval-size", "32", "--batch-si
     (["vt.bench", "--models", "resnet20", "--device", "gpu", "--steps", "1", "--rounds", "1"], "device must be"),
     (["vt.profile", "--models", "nope"], "unknown model 'nope'"),
     (["vt.weights", "publish", "{a_file}", "--tag", "x"], "no checkpoint.pt"),
-])
-def test_bad_input_ends_in_one_line_and_exit_status_2_before_any_training(args, message, a_file):
-    result = _run(*[a.replace("{a_file}", str(a_file)) for a in args])
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
-    assert "epoch" not in result.stdout  # nothing trained
+]
+
+
+def _one_line_and_status_2(returncode: int, stderr: str, stdout: str, message: str) -> None:
+    assert returncode == 2, stderr[-2000:]
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], stderr
+    assert "epoch" not in stdout  # nothing trained
+
+
+@pytest.mark.parametrize("args, message", CASES)
+def test_bad_input_ends_in_one_line_and_exit_status_2_before_any_training(args, message, a_file, capsys):
+    """Each tool's ``main``, as ``python -m`` calls it (the process boundary: the test below)."""
+    tool, *argv = [a.replace("{a_file}", str(a_file)) for a in args]
+    try:
+        module = importlib.import_module(tool)
+        main = getattr(module, "main", None) or importlib.import_module(f"{tool}.__main__").main  # a package's
+        returncode = main(argv)
+    except SystemExit as stop:  # argparse's own errors
+        returncode = stop.code
+    out = capsys.readouterr()
+    _one_line_and_status_2(returncode, out.err, out.out, message)
+
+
+@pytest.mark.parametrize("args, message", CASES[:1])
+def test_python_dash_m_exits_with_the_status_main_returns(args, message):
+    result = _run(*args)
+    _one_line_and_status_2(result.returncode, result.stderr, result.stdout, message)
+
+
+def test_every_tool_exits_with_the_status_its_main_returns():
+    for tool in sorted({args[0] for args, _ in CASES} | {"vt.execute", "vt.side_by_side"}):
+        path = ROOT / (tool.replace(".", "/") + ".py")
+        path = path if path.exists() else ROOT / tool.replace(".", "/") / "__main__.py"
+        assert "sys.exit(main())" in path.read_text(), path
 
 
 def test_a_notebook_refusing_its_parameters_fails_vt_execute_with_status_2(tmp_path):

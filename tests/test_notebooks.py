@@ -431,20 +431,49 @@ def test_two_sweeps_that_name_the_same_model_train_it_once(tmp_path, monkeypatch
     assert by_label.run_keys["channels=128"] == '["tokens=16-seed0"]'
 
 
-def test_a_saved_notebook_keeps_one_line_per_progress_bar(tmp_path):
-    """Live updates stay live while the cell runs; the executed copy keeps each bar's last state only."""
+def test_a_saved_notebook_keeps_the_last_state_of_each_line_and_no_progress_bar(tmp_path):
+    """Live updates stay live while the cell runs; the executed copy keeps each line's last state, and of a tqdm
+    bar nothing at all."""
     from vt.execute import execute
 
     source = tmp_path / "bars.ipynb"
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import sys, time\nprint('start')\n"
+        nbformat.v4.new_code_cell("import sys, time\nfrom tqdm import tqdm\nprint('start')\n"
                                   "for i in range(5):\n    sys.stdout.write(f'\\rrun A {i}/4'); sys.stdout.flush(); time.sleep(0.05)\n"
-                                  "print()\nfor i in range(3):\n    sys.stdout.write(f'\\rrun B {i}/2'); sys.stdout.flush(); time.sleep(0.05)\n"
-                                  "print()\nprint('done', file=sys.stderr)")])
+                                  "print()\nfor i in tqdm(range(3), desc='decoding', mininterval=0):\n    time.sleep(0.05)\n"
+                                  "for i in tqdm(range(2)):\n    time.sleep(0.05)\n"
+                                  "print('done', file=sys.stderr)")])
     nbformat.write(nb, source)
     execute(source, tmp_path / "out.ipynb", {}, progress_bar=False)
     outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs
-    assert [(o.name, o.text) for o in outputs] == [("stdout", "start\nrun A 4/4\nrun B 2/2\n"), ("stderr", "done\n")]
+    assert [(o.name, o.text) for o in outputs] == [("stdout", "start\nrun A 4/4\n"), ("stderr", "done\n")]
+
+
+def test_a_notebook_gets_only_the_parameters_it_takes_and_its_saved_copy_shows_only_those(tmp_path):
+    from vt.execute import execute
+
+    out = tmp_path / "04.ipynb"
+    profile = {"epochs": 2, "lr": 0.1, "flops_models": ["resnet20"]}  # a profile for several notebooks
+    with pytest.raises(papermill.PapermillExecutionError, match="unknown parameter.*epochz"):  # a typo still stops it
+        execute(ROOT / "notebooks" / "04_flops.ipynb", out, {**profile, "epochz": 3}, cwd=ROOT / "notebooks",
+                progress_bar=False)
+    injected = next(c for c in nbformat.read(out, as_version=4).cells if "injected-parameters" in c.metadata.tags)
+    assert set(re.findall(r"^(\w+) = ", injected.source, re.M)) == {"flops_models", "epochz"}
+
+
+def test_no_saved_notebook_under_results_shows_a_progress_bar_or_a_parameter_it_does_not_take():
+    from vt.execute import PROGRESS_BAR
+
+    for path in sorted((ROOT / "results").rglob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        takes = set(notebooks.declared(path.stem))
+        for cell in nb.cells:
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                given = set(re.findall(r"^(\w+) = ", cell.source, re.M))
+                assert given <= takes, (path, given - takes)
+            for output in cell.get("outputs", []):
+                text = output.get("text", "")
+                assert not PROGRESS_BAR.search(text) and "it/s]" not in text, (path, text[:200])
 
 
 def test_the_kernels_sockets_stay_out_of_its_working_directory_and_are_removed(tmp_path):

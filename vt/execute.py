@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
@@ -26,6 +28,7 @@ from jupyter_core.paths import jupyter_runtime_dir
 from traitlets.config import Config
 
 from vt import kernel as vt_kernel
+from vt.errors import ConfigError
 
 # The exceptions a notebook raises for bad input (vt.errors): a failed notebook that raised one was given bad input.
 USER_ERRORS = {"ConfigError", "DataError", "DataNotFoundError", "CheckpointMismatchError", "CheckpointCorruptError",
@@ -41,11 +44,20 @@ def kernel_config() -> Config:
     return Config({"KernelManager": {"transport": "ipc", "ip": str(runtime / f"vt-{os.getpid()}-kernel-ipc")}})
 
 
-def collapse_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Join each cell's consecutive outputs to one stream into one, and keep of every line only what a terminal
-    shows once its carriage returns have overwritten it: a progress bar that updated a hundred times while the cell
-    ran is saved as its last state, one line per bar (``nb`` is changed in place and returned)."""
+# A tqdm bar's line: its bar (``45%|####  |``) or its elapsed time and rate (``[00:12<00:30, 3.1it/s]``).
+PROGRESS_BAR = re.compile(r"\d+%\||\[\d+:\d\d(:\d\d)?(<|, )")
+
+
+def tidy(nb: nbformat.NotebookNode, not_taken: Iterable[str] = ()) -> nbformat.NotebookNode:
+    """What a saved notebook keeps: each cell's consecutive outputs to one stream joined into one, of every line
+    only what a terminal shows once its carriage returns have overwritten it, and no progress bar at all (they are
+    live while a cell runs; saved, they are noise); and papermill's injected-parameters cell without the names in
+    ``not_taken``. ``nb`` is changed in place."""
+    not_taken = set(not_taken)
     for cell in nb.cells:
+        if not_taken and "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = "\n".join(line for line in cell.source.split("\n")
+                                    if not (m := re.match(r"(\w+) = ", line)) or m.group(1) not in not_taken)
         merged: list = []
         for output in cell.get("outputs", []):
             if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
@@ -55,9 +67,10 @@ def collapse_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 merged.append(output)
         for output in merged:
             if output.get("output_type") == "stream":
-                output.text = "\n".join(_shown(line) for line in output.text.split("\n"))
+                lines = (_shown(line) for line in output.text.split("\n"))
+                output.text = "\n".join(line for line in lines if not PROGRESS_BAR.search(line))
         if "outputs" in cell:
-            cell.outputs = merged
+            cell.outputs = [o for o in merged if o.get("output_type") != "stream" or o.text.strip()]
     return nb
 
 
@@ -67,10 +80,22 @@ def _shown(line: str) -> str:
     return segments[-1] if segments else ""
 
 
+def not_taken(notebook: Path) -> set[str]:
+    """The parameters other notebooks of the collection take and ``notebook`` does not (a profile serves several
+    notebooks); empty for a notebook without a ``parameters`` cell. A name no notebook takes is not among them: it
+    stays, for the notebook to refuse."""
+    from vt.notebooks.declaration import declared, vocabulary
+
+    try:
+        return vocabulary() - set(declared(Path(notebook)))
+    except ConfigError:
+        return set()
+
+
 def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = None,
             progress_bar: bool = True, kernel: str = KERNEL) -> None:
-    """Execute ``notebook`` with ``parameters`` injected, writing the executed copy to ``output`` with its progress
-    bars collapsed (``collapse_streams``): live while it runs, one line per bar once saved.
+    """Execute ``notebook`` with the ``parameters`` it takes injected, writing the executed copy to ``output``
+    tidied (``tidy``): progress bars live while it runs, none once saved.
 
     Kernel ``vt`` is first bound to this checkout (``vt.kernel.bind``), so that the notebook runs this checkout's code.
 
@@ -80,12 +105,12 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
         vt_kernel.bind()
     try:
         papermill.execute_notebook(
-            str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+            str(notebook), str(output), parameters={k: v for k, v in parameters.items() if k not in not_taken(notebook)}, kernel_name=kernel,
             cwd=None if cwd is None else str(cwd), progress_bar=progress_bar, log_output=False, config=kernel_config(),
         )
     finally:
         if Path(output).exists():
-            nbformat.write(collapse_streams(nbformat.read(output, as_version=4)), output)
+            nbformat.write(tidy(nbformat.read(output, as_version=4), not_taken(notebook)), output)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,9 +36,10 @@ def results_root(results_dir: str | Path = "results") -> Path:
     return project_path(results_dir)
 
 
-def declared(notebook: str) -> dict[str, object]:
-    """The parameters that ``notebooks/<notebook>.ipynb`` declares in its ``parameters`` cell, with defaults."""
-    path = NOTEBOOKS_DIR / f"{notebook}.ipynb"
+def declared(notebook: str | Path) -> dict[str, object]:
+    """The parameters that ``notebooks/<notebook>.ipynb`` (or the notebook at a path) declares in its
+    ``parameters`` cell, with defaults."""
+    path = notebook if isinstance(notebook, Path) else NOTEBOOKS_DIR / f"{notebook}.ipynb"
     cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
     if not cells:
         raise ConfigError(f"{path} has no cell tagged 'parameters'")
