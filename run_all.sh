@@ -54,7 +54,8 @@ for i in "${!notebooks[@]}"; do
 done
 echo "==> done in $((SECONDS - start)) s: executed notebooks in $out/, tables and figures in $out/<notebook>/"
 if [[ " ${notebooks[*]} " == *"/00_"* ]]; then
-    echo "    the report in $out/00_report.ipynb and results/report.md"
+    "$VT_PY" -m vt.report --update-docs  # README's summary, claims and runtimes, and docs/, from what was just run
+    echo "    the report in $out/00_report.ipynb and results/report.md; README.md and docs/ brought up to date"
 else
     echo "    the report is not rerun: ./run_all.sh 00_report collects every profile's results"
 fi

@@ -325,3 +325,60 @@ def test_a_claim_on_two_data_sets_gets_a_row_each_that_names_the_disagreement_an
     assert inconclusive.verdict == findings.NOT_RUN and inconclusive.family == "—"
     text = report.markdown(tmp_path)
     assert "| CIFAR-10 | reproduced (differs on Tiny ImageNet: not reproduced) | holds" in text
+
+
+def test_each_verdict_says_why_with_the_numbers_that_decided_it_and_what_their_sign_means():
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.85},
+            {"label": "vit_resnet_cifar", "model": "vit_resnet_cifar", "eval_acc": 0.80}]
+    loss = findings.vit_beats_resnets(summary(rows))
+    assert loss.verdict == findings.NOT_REPRODUCED
+    assert loss.because == (f"because vit_resnet_cifar − resnet20 is -5.0 pt, 95% interval [{loss.ci_low:+.1f}, "
+                            f"{loss.ci_high:+.1f}], which lies wholly below 0 (positive: vit_resnet_cifar ahead)")
+    assert loss.because in loss.markdown()
+    one_seed = findings.vit_beats_resnets(summary(rows).assign(seeds=1, eval_acc_std=float("nan")))
+    assert one_seed.because == "because an arm has 1 seed, fewer than the 3 a verdict needs"
+    level = findings.tokens_level(summary([{"label": "tokens=16", "model": "vt_resnet20", "eval_acc": 0.800},
+                                           {"label": "tokens=32", "model": "vt_resnet20", "eval_acc": 0.801}]).assign(
+        eval_size=200_000))  # unpaired, 10,000 images alone would give about ±1.1 pt
+    assert level.verdict == findings.REPRODUCED and "which lies within ±1 pt (positive: tokens=32 ahead)" in level.because
+    # A verdict decided by counts names the count that decided it.
+    flops = pd.DataFrame({"section": "paper models", "model": ["resnet18", "vt_resnet18"], "mflops": [1819.0, 1542.0],
+                          "mparams": [11.69, 11.81]})
+    cheaper = findings.vt_cheaper(flops)
+    assert cheaper.verdict == findings.NOT_REPRODUCED
+    assert cheaper.because.startswith("because vt_resnet18 has 11.81 M parameters, more than resnet18's 11.69 M")
+    slower = rows + [{"label": "vt_resnet20", "model": "vt_resnet20", "eval_acc": 0.84, "mflops": 20.0}]
+    costlier = findings.vt_beats_resnet(summary(slower).assign(mflops=[10.0, 10.0, 20.0]))
+    assert costlier.because == "because vt_resnet20 counts 20.0 MFLOPs, not fewer than resnet20's 10.0"
+
+
+def test_every_verdict_shown_in_readme_and_report_gives_its_reason_and_sign():
+    from vt.paths import ROOT
+
+    shown = (ROOT / "README.md").read_text() + (ROOT / "results" / "report.md").read_text()
+    table = report.headline(report.verdicts(ROOT / "results"))
+    decided = table[table.verdict.isin([findings.REPRODUCED, findings.NOT_REPRODUCED, findings.INCONCLUSIVE])]
+    assert len(decided) >= 10
+    for row in decided.itertuples():
+        assert row.because.startswith("because "), row.claim
+        why = row.because[0].upper() + row.because[1:]
+        assert why in shown, why
+        if pd.notna(row.difference) and row.seeds >= 3 and "MFLOPs, not fewer" not in row.because:
+            assert f"{row.difference:+.1f}" in row.because and ("positive: " in row.because or "negative: " in row.because)
+
+
+def test_segmentation_models_that_predict_only_background_are_said_to_have_learnt_nothing(tmp_path):
+    rows = [{"label": "FPN", "model": "fpn_resnet18", "miou": 0.124, "miou_std": float("nan"), "seeds": 3},
+            {"label": "VT-FPN", "model": "vt_fpn_resnet18", "miou": 0.124, "miou_std": float("nan"), "seeds": 3}]
+    table = summary(rows).assign(dataset="lip")
+    table.attrs["folder"] = str(tmp_path)
+    iou = {"background": 0.87, "disk": 0.0, "ring": 0.0}
+    pd.DataFrame([{"label": r["label"], "class": c, "iou": v} for r in rows for c, v in iou.items()]).to_csv(
+        tmp_path / "per_class.csv", index=False)
+    collapsed = findings.vt_fpn_matches_miou(table)
+    assert collapsed.verdict == findings.INCONCLUSIVE and collapsed.difference is None
+    assert collapsed.because == "because FPN and VT-FPN learnt nothing to compare"
+    iou["ring"] = 0.3  # both learnt a shape: a comparison again
+    pd.DataFrame([{"label": r["label"], "class": c, "iou": v} for r in rows for c, v in iou.items()]).to_csv(
+        tmp_path / "per_class.csv", index=False)
+    assert findings.vt_fpn_matches_miou(table).difference is not None

@@ -1,46 +1,13 @@
-"""README's results tables are generated from results/, never typed: each block must equal its generator's output."""
+"""README's and docs/' tables are generated from results/, never typed: each block must equal its generator's output;
+README reads findings first."""
 
 import re
 
 import pandas as pd
+import pytest
 
 from vt import report
-from vt.flops import summary_markdown
 from vt.paths import ROOT
-
-README = (ROOT / "README.md").read_text()
-
-
-def _block(name: str) -> str:
-    block = re.search(rf"<!-- {name}:start -->\n(.*?)\n<!-- {name}:end -->", README, re.S)
-    assert block, f"README lacks the {name} markers"
-    return block.group(1)
-
-
-def test_readme_flops_table_matches_results_csv():
-    assert _block("flops-table") == summary_markdown(str(ROOT / "results" / "smoke" / "04_flops" / "flops.csv"))
-
-
-def test_readme_results_table_matches_the_report():
-    assert _block("results-table") == report.markdown(ROOT / "results")
-
-
-def test_readme_deviations_table_matches_the_csv_04_flops_wrote():
-    from vt import deviations
-
-    assert _block("deviations-table") == deviations.markdown(
-        deviations.read(ROOT / "results" / "smoke" / "04_flops" / "deviations.csv"))
-
-
-def test_readme_cpu_speed_and_profile_tables_match_their_csvs():
-    from vt.profile import markdown as profile_markdown
-
-    assert _block("cpu-speed-table") == report.speed_markdown(ROOT / "results", report.CPU_BENCH, "cpu")
-    assert _block("profile-table") == profile_markdown(ROOT / "results" / "bench" / report.CPU_PROFILE)
-
-
-def test_readme_speed_table_matches_the_bench_results():
-    assert _block("speed-table") == report.speed_markdown(ROOT / "results")
 
 
 def test_the_speed_table_sets_each_vt_model_against_its_resnet_from_a_bench_csv(tmp_path):
@@ -53,21 +20,31 @@ def test_the_speed_table_sets_each_vt_model_against_its_resnet_from_a_bench_csv(
     assert "| GPU X | bf16, eager, batch 64 | vt_resnet18 | 224 | train | 1,000 → 900 | 0.90 | 1.20 | 0.75 |" in table
 
 
-def test_update_readme_fills_empty_blocks_and_keeps_the_rest(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- results-table:start -->\n<!-- results-table:end -->\nmiddle\n"
-                      "<!-- speed-table:start -->\n<!-- speed-table:end -->\n"
-                      "<!-- gpu-profile-table:start -->\n<!-- gpu-profile-table:end -->\n"
-                      "<!-- flops-table:start -->\nold\n<!-- flops-table:end -->\n"
-                      "<!-- deviations-table:start -->\n<!-- deviations-table:end -->\n"
-                      "<!-- cpu-speed-table:start -->\n<!-- cpu-speed-table:end -->\n"
-                      "<!-- profile-table:start -->\n<!-- profile-table:end -->\nend\n")
-    report.update_readme(readme, ROOT / "results")
-    text = readme.read_text()
-    assert text.startswith("intro\n<!-- results-table:start -->\n| claim |") and text.endswith("<!-- profile-table:end -->\nend\n")
-    assert "\nold\n" not in text and "\nmiddle\n" in text
-    report.update_readme(readme, ROOT / "results")
-    assert readme.read_text() == text  # a second run changes nothing
+def test_update_docs_fills_empty_blocks_in_their_documents_and_keeps_the_rest(tmp_path):
+    (tmp_path / "docs").mkdir()
+    for document in set(report.DOCUMENTS.values()):
+        names = [n for n, d in report.DOCUMENTS.items() if d == document]
+        (tmp_path / document).write_text("intro\n" + "".join(f"<!-- {n}:start -->\nold\n<!-- {n}:end -->\nmiddle\n"
+                                                             for n in names) + "end\n")
+    report.update_docs(tmp_path, ROOT / "results")
+    text = (tmp_path / "README.md").read_text()
+    assert text.startswith("intro\n<!-- summary:start -->\n**") and text.endswith("<!-- results-table:end -->\nmiddle\nend\n")
+    assert "| claim |" in text and "\nold\n" not in text
+    before = {d: (tmp_path / d).read_text() for d in set(report.DOCUMENTS.values())}
+    report.update_docs(tmp_path, ROOT / "results")
+    assert {d: (tmp_path / d).read_text() for d in before} == before  # a second run changes nothing
+    (tmp_path / "docs" / "speed.md").write_text("no markers\n")
+    with pytest.raises(ValueError, match="speed.md lacks the speed-table markers"):
+        report.update_docs(tmp_path, ROOT / "results")
+
+
+def test_every_generated_block_is_in_its_document_and_equal_to_its_generator():
+    generated = report.blocks(ROOT / "results")
+    for name, document in report.DOCUMENTS.items():
+        text = (ROOT / document).read_text()
+        block = re.search(rf"<!-- {name}:start -->\n(.*?)\n<!-- {name}:end -->", text, re.S)
+        assert block, f"{document} lacks the {name} markers"
+        assert block.group(1) == generated[name], f"{document}: {name} is stale: python -m vt.report --update-docs"
 
 
 def test_each_executed_notebook_prints_the_findings_the_report_gives():
@@ -142,3 +119,13 @@ def test_the_speed_claim_states_each_vt_models_efficiency_on_the_cpu_bench(tmp_p
     rows = table[table.key == "vt_slower"].set_index("profile")
     assert "vt_resnet20 0.88 [0.80, 0.96] at 32 px" in rows.evidence["cifar10-cpu"]
     assert "Against their FLOPs" not in rows.evidence["smoke"]
+
+
+def test_readme_opens_with_the_findings_and_the_two_commands_and_stays_short():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 200
+    opening = "\n".join(lines[:40])
+    assert "<!-- summary:start -->" in opening and "**Not reproduced**" in opening
+    assert "./run_all.sh" in opening and "./run_tests.sh" in opening
+    for link in re.findall(r"\]\((docs/[^)#]+)", "\n".join(lines)):
+        assert (ROOT / link).exists(), link

@@ -3,7 +3,7 @@
 One list, ``DEVIATIONS``, is the single place these are written down: ``notebooks/04_flops.ipynb`` prints it as a
 table with each cost counted on the models (``vt.flops``, VT-ResNet-18 at 224x224 with 1000 classes, Table 2's
 setting, unless a row names another model) and writes ``results/<profile>/04_flops/deviations.csv``; README shows
-that file (``python -m vt.report --update-readme``). A cost is what the departure adds to the model as this
+that file (``python -m vt.report --update-docs``). A cost is what the departure adds to the model as this
 collection builds it, against the paper's text taken literally: negative where it saves.
 
 The rows about public implementations describe their code at the commit named, as read and run beside this

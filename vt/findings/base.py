@@ -41,6 +41,7 @@ class Finding:
     ci_high: float | None = None
     unit: str = "pt"
     p_value: float | None = None
+    because: str = ""
 
     def statistic(self) -> str:
         """``+1.2 pt [+0.4, +2.0], 3 seeds`` (``-42.0 % [...]`` for speed), or empty."""
@@ -54,7 +55,35 @@ class Finding:
     def markdown(self) -> str:
         """One paragraph for a notebook's finding cell: what the report prints for this claim."""
         statistic = f" ({self.statistic()})" if self.statistic() else ""
-        return f"**{self.claim}** ({self.source}) — **{self.verdict}**{statistic}. {self.evidence}"
+        because = f", {self.because}" if self.because else ""
+        return f"**{self.claim}** ({self.source}) — **{self.verdict}**{statistic}{because}. {self.evidence}"
+
+
+# What the interval must do for each kind of claim, by verdict (``vt.stats.verdict_*``).
+RULES = {
+    "better": {REPRODUCED: "lies wholly above 0", NOT_REPRODUCED: "lies wholly below 0", INCONCLUSIVE: "includes 0"},
+    "lower": {REPRODUCED: "lies wholly below 0", NOT_REPRODUCED: "lies wholly above 0", INCONCLUSIVE: "includes 0"},
+    "level": {REPRODUCED: "lies within ±1 pt", NOT_REPRODUCED: "lies wholly outside ±1 pt",
+              INCONCLUSIVE: "reaches past ±1 pt without lying wholly outside"},
+    "not worse": {REPRODUCED: "lies above -1 pt", NOT_REPRODUCED: "lies wholly below -1 pt",
+                  INCONCLUSIVE: "includes -1 pt"},
+}
+
+
+def because(verdict: str, contrast: str, difference: float, low: float, high: float, seeds: int, rule: str,
+            unit: str = "pt", sign: str = "") -> str:
+    """Why a compared claim got its verdict, with the numbers that decided it and what their sign means:
+    ``because vt_resnet20 − resnet20 is -3.3 pt, 95% interval [-4.2, -2.3], which lies wholly below 0 (positive:
+    vt_resnet20 ahead)``. ``rule`` names the claim's kind (``RULES``); ``sign`` overrides the sign's meaning."""
+    if verdict == SMOKE:
+        return "because synthetic data only shows that the pipeline runs"
+    if seeds < stats.MIN_SEEDS or pd.isna(low) or pd.isna(high):
+        return (f"because an arm has {seeds} seed{'s' * (seeds != 1)}, fewer than the {stats.MIN_SEEDS} a verdict "
+                "needs")
+    first = contrast.split(" − ")[0].split(" / ")[0]
+    sign = sign or f"positive: {first} ahead"
+    return (f"because {contrast} is {difference:+.1f} {unit}, 95% interval [{low:+.1f}, {high:+.1f}], which "
+            f"{RULES[rule][verdict]} ({sign})")
 
 
 def _pct(x: float) -> str:
@@ -108,16 +137,21 @@ def _all_hold(summary: pd.DataFrame, verdicts: list[str]) -> str:
 
 
 def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], decide,
-           boundaries: tuple[float, ...] = (0.0,)) -> tuple[str, stats.Difference, float]:
+           boundaries: tuple[float, ...] = (0.0,)) -> tuple[str, stats.Difference, float, str]:
     """Compare each ``(a, b)`` pair; the verdict is the claim's over all pairs (every pair must hold; any pair
-    that fails it fails the claim), the difference reported is the closest pair's (smallest ``a - b``), and the
-    p-value is the claim's (``_claim_p``) against the verdict rule's ``boundaries``."""
+    that fails it fails the claim), the difference reported is the closest pair's (smallest ``a - b``), named by
+    the contrast returned last (``"a − b"``, with the number of pairs where there are several), and the p-value is
+    the claim's (``_claim_p``) against the verdict rule's ``boundaries``."""
     differences = [stats.compare(_arm(summary, a), _arm(summary, b)) for a, b in pairs]
     decided = [(decide(d), stats.decision_p(d, boundaries)) for d in differences]
     verdict = _all_hold(summary, [v for v, _ in decided])
-    closest = min(differences, key=lambda d: d.difference)
+    i = min(range(len(differences)), key=lambda k: differences[k].difference)
+    closest = differences[i]
     closest.seeds = min(d.seeds for d in differences)
-    return verdict, closest, _claim_p(verdict, decided)
+    contrast = f"{pairs[i][0].label} − {pairs[i][1].label}"
+    if len(pairs) > 1:
+        contrast = f"{contrast} (the closest of {len(pairs)} pairs)"
+    return verdict, closest, _claim_p(verdict, decided), contrast
 
 
 def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:
@@ -134,6 +168,9 @@ def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:
 
 
 def _compared(key: str, source: str, claim: str, verdict: str, d: stats.Difference, evidence: str,
-              p_value: float = float("nan")) -> Finding:
-    return Finding(key, source, claim, verdict, evidence, d.seeds, 100 * d.difference, 100 * d.low, 100 * d.high,
-                   p_value=p_value)
+              p_value: float = float("nan"), contrast: str = "", rule: str = "better", reason: str = "") -> Finding:
+    """A claim decided on one difference ``d`` (accuracy, 0-1), with its ``because`` clause: ``reason`` where
+    something other than the interval decided the verdict, else the interval against the ``rule``."""
+    points = [100 * d.difference, 100 * d.low, 100 * d.high]
+    return Finding(key, source, claim, verdict, evidence, d.seeds, *points, p_value=p_value,
+                   because=reason or because(verdict, contrast, *points, d.seeds, rule))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from vt import stats
-from vt.findings.base import (LEVEL_TOLERANCE, NOT_REPRODUCED, REPRODUCED, SMOKE, Finding, _all_hold, _claim_p,
-                              _compared, _missing, _pct, _row, _synthetic)
+from vt.findings.base import (INCONCLUSIVE, LEVEL_TOLERANCE, NOT_REPRODUCED, REPRODUCED, SMOKE, Finding, _all_hold,
+                              _claim_p, _compared, _missing, _pct, _row, _synthetic, because)
 
 def attention_on_objects(summary: pd.DataFrame) -> Finding:
     """Paper, Sec. 6 and Fig. 6: the tokenizer's spatial attention concentrates on semantic regions (objects); on
@@ -36,6 +36,12 @@ def attention_on_objects(summary: pd.DataFrame) -> Finding:
     verdict = _all_hold(summary, [v for v, _ in decided])
     area_interval = ("" if pd.isna(over_area.low) else
                      f" [{100 * over_area.low:+.1f}, {100 * over_area.high:+.1f}]")
+    parts = [because(v, contrast, 100 * d.difference, 100 * d.low, 100 * d.high, d.seeds, "better", sign=sign)
+             for (v, _), d, (contrast, sign) in zip(decided, (over_untrained, over_area), (
+                 ("trained − untrained attention on the object", "positive: the trained model more on the object"),
+                 ("trained attention on the object − the object's area", "positive: more attention than area")))]
+    reason = parts[0] if verdict == SMOKE or parts[0] == parts[1] else (
+        f"{parts[0]}; and {parts[1].removeprefix('because ')}; both must lie above 0")
     return _compared(key, source, claim, verdict, over_untrained,
                      f"attention on the object: trained {_pct(trained.object_attention)}, untrained "
                      f"{_pct(untrained.object_attention)}, against the object's {_pct(trained.object_area)} of the image "
@@ -46,7 +52,7 @@ def attention_on_objects(summary: pd.DataFrame) -> Finding:
                      "pixels, is a ratio of attention per pixel, foreground over background (1.28x); the lift here is "
                      "the object's share of the attention over its share of the image, at most "
                      f"{1 / trained.object_area:.1f}x for these objects; for small objects the two nearly agree.",
-                     _claim_p(verdict, decided))
+                     _claim_p(verdict, decided), reason=reason)
 
 
 def vt_cheaper(flops: pd.DataFrame) -> Finding:
@@ -57,10 +63,15 @@ def vt_cheaper(flops: pd.DataFrame) -> Finding:
     pairs = [(f"vt_{m}", m) for m in models.index if f"vt_{m}" in models.index]
     if not pairs:
         return _missing(key, source, claim, "a VT-ResNet beside its ResNet")
-    holds = all(models.mflops[v] < models.mflops[r] and models.mparams[v] <= models.mparams[r] * 1.01 for v, r in pairs)
+    failed = [f"{v} has {models.mflops[v]:.0f} MFLOPs, not fewer than {r}'s {models.mflops[r]:.0f}"
+              for v, r in pairs if models.mflops[v] >= models.mflops[r]]
+    failed += [f"{v} has {models.mparams[v]:.2f} M parameters, more than {r}'s {models.mparams[r]:.2f} M"
+               for v, r in pairs if models.mparams[v] > models.mparams[r] * 1.01]
     evidence = "; ".join(f"{v} {models.mflops[v]:.0f} MFLOPs / {models.mparams[v]:.2f} M vs {r} {models.mflops[r]:.0f} / "
                          f"{models.mparams[r]:.2f} M" for v, r in pairs)
-    return Finding(key, source, claim, REPRODUCED if holds else NOT_REPRODUCED, evidence + ".")
+    reason = ("because " + " and ".join(failed) + " (more than 1% over counts as more)" if failed else
+              "because every VT-ResNet counts fewer FLOPs and no more parameters (within 1%) than its ResNet")
+    return Finding(key, source, claim, NOT_REPRODUCED if failed else REPRODUCED, evidence + ".", because=reason)
 
 
 FLOPS_RATIO_TOLERANCE = 0.10  # a FLOPs ratio "about" the paper's: within 10% of it
@@ -85,8 +96,12 @@ def vt_fpn_fewer_flops(summary: pd.DataFrame) -> Finding:
         parts.append(f"{data} at {fpn.input}: {fpn.fpn_gflops:.1f} -> {vt.fpn_gflops:.2f} G, {ratio:.2f}x (paper "
                      f"{fpn.paper_fpn_gflops:.1f} -> {vt.paper_fpn_gflops:.1f} G, {paper:.2f}x)")
     verdict = REPRODUCED if all(holds) else NOT_REPRODUCED
+    off = [data for data, ok in zip(flops.index.get_level_values(0).unique(), holds) if not ok]
+    reason = (f"because every counted ratio is within {100 * FLOPS_RATIO_TOLERANCE:.0f}% of the paper's" if not off else
+              f"because the ratio on {', '.join(off)} is more than {100 * FLOPS_RATIO_TOLERANCE:.0f}% off the paper's")
     return Finding(key, source, claim, verdict, "FPN module, counted: " + "; ".join(parts) +
-                   f". Within {100 * FLOPS_RATIO_TOLERANCE:.0f}% of the paper's ratio counts as reproduced.")
+                   f". Within {100 * FLOPS_RATIO_TOLERANCE:.0f}% of the paper's ratio counts as reproduced.",
+                   because=reason)
 
 
 def vt_fpn_matches_miou(summary: pd.DataFrame) -> Finding:
@@ -98,6 +113,14 @@ def vt_fpn_matches_miou(summary: pd.DataFrame) -> Finding:
     fpn, vt = _row(summary, "FPN"), _row(summary, "VT-FPN")
     if fpn is None or vt is None:
         return _missing(key, source, claim, "FPN and VT-FPN")
+    collapsed = _collapsed(summary)
+    if collapsed:
+        names = " and ".join(collapsed)
+        return Finding(key, source, claim, SMOKE if _synthetic(summary) else INCONCLUSIVE,
+                       f"{names} predict{'s' * (len(collapsed) == 1)} the background everywhere (every other class "
+                       f"IoU 0), so {'its mIoU is' if len(collapsed) == 1 else 'their mIoU is'} the all-background "
+                       "score and compares nothing: not learnt to segment at this budget.",
+                       because=f"because {names} learnt nothing to compare")
     arms = [stats.Arm(float(r.miou), 0.0 if pd.isna(r.miou_std) else float(r.miou_std), int(r.seeds), None)
             for r in (vt, fpn)]
     d = stats.compare(*arms, seeds_only=True)
@@ -106,4 +129,16 @@ def vt_fpn_matches_miou(summary: pd.DataFrame) -> Finding:
     return _compared(key, source, claim, verdict, d,
                      f"mIoU on {vt.dataset} at {int(vt.resolution)}x{int(vt.resolution)}, {int(vt.epochs)} epochs, "
                      f"{vt.model} vs {fpn.model}: {_pct(vt.miou)} vs {_pct(fpn.miou)} (paper, ResNet-50: COCO-stuff "
-                     "41.00 vs 40.78, LIP 47.39 vs 47.04).", p)
+                     "41.00 vs 40.78, LIP 47.39 vs 47.04).", p, "VT-FPN − FPN mIoU", "not worse")
+
+
+def _collapsed(summary: pd.DataFrame) -> list[str]:
+    """The models of a segmentation study (``per_class.csv`` beside its summary) that predict the background
+    everywhere: IoU 0 on every class but the background."""
+    folder = summary.attrs.get("folder")
+    path = Path(folder) / "per_class.csv" if folder else None
+    if path is None or not path.exists():
+        return []
+    per_class = pd.read_csv(path)
+    shapes = per_class[per_class["class"] != "background"]
+    return [label for label, rows in shapes.groupby("label", sort=False) if (rows.iou == 0).all()]

@@ -9,7 +9,7 @@ import pandas as pd
 from vt import stats
 from vt.findings.base import (INCONCLUSIVE, LEVEL_TOLERANCE, NOT_REPRODUCED, NOT_RUN, REACH_TOLERANCE, REPRODUCED,
                               SMOKE, Finding, _all_hold, _arm, _claim_p, _compared, _judge, _missing, _pct, _row,
-                              _synthetic)
+                              _synthetic, because)
 from vt.reference import HE_2016_RESNET20
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -20,11 +20,11 @@ def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
     resnets = summary[summary.model.str.match(r"^resnet\d+$")]
     if vit is None or resnets.empty:
         return _missing(key, source, claim, "vit_resnet_cifar and a ResNet")
-    verdict, d, p = _judge(summary, [(vit, r) for _, r in resnets.iterrows()], stats.verdict_better)
+    verdict, d, p, contrast = _judge(summary, [(vit, r) for _, r in resnets.iterrows()], stats.verdict_better)
     numbers = ", ".join(f"{r.label} {_pct(r.eval_acc)} (gap {_pct(r.gap)})" for _, r in resnets.iterrows())
     return _compared(key, source, claim, verdict, d,
                      f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_pct(vit.gap)}); {numbers}; "
-                     "the difference is against the closest ResNet.", p)
+                     "the difference is against the closest ResNet.", p, contrast)
 
 
 def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
@@ -35,12 +35,16 @@ def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
     pairs = [(_row(summary, f"vt_{m}"), _row(summary, m)) for m in summary.label if f"vt_{m}" in set(summary.label)]
     if not pairs:
         return _missing(key, source, claim, "a VT-ResNet beside its ResNet")
-    verdict, d, p = _judge(summary, pairs, stats.verdict_better)
-    if any(vt.mflops >= ref.mflops for vt, ref in pairs) and verdict != SMOKE:
+    verdict, d, p, contrast = _judge(summary, pairs, stats.verdict_better)
+    costlier = [(vt, ref) for vt, ref in pairs if vt.mflops >= ref.mflops]
+    reason = ""
+    if costlier and verdict != SMOKE:
         verdict, p = NOT_REPRODUCED, 0.0  # decided by the FLOPs counts, which carry no sampling error
+        reason = "because " + ", ".join(f"{vt.label} counts {vt.mflops:.1f} MFLOPs, not fewer than {ref.label}'s "
+                                        f"{ref.mflops:.1f}" for vt, ref in costlier)
     evidence = "; ".join(f"{vt.label} {_pct(vt.eval_acc)} at {vt.mflops:.1f} MFLOPs vs {ref.label} {_pct(ref.eval_acc)} "
                          f"at {ref.mflops:.1f}" for vt, ref in pairs)
-    return _compared(key, source, claim, verdict, d, evidence + ".", p)
+    return _compared(key, source, claim, verdict, d, evidence + ".", p, contrast, reason=reason)
 
 
 def vt_slower(summary: pd.DataFrame) -> Finding:
@@ -75,12 +79,17 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
               for _, r in resnets.iterrows()]
     decided = [(stats.verdict_lower(d), stats.decision_p(d, (0.0,))) for _, _, d in ratios]
     verdict = _all_hold(summary, [v for v, _ in decided])
-    closest = max((d for _, _, d in ratios), key=lambda d: d.difference)
+    vt, resnet, closest = max(ratios, key=lambda pair: pair[2].difference)
     per_seed = "; ".join(f"{label} {' '.join(f'{s:.0f}' for s in values)}" for label, values in speeds.items())
     pairs = ", ".join(f"{v.label} / {r.label} {_ratio(d)}" for v, r, d in ratios)
+    change = _percent_change(closest)
+    contrast = f"{vt.label}'s speed against {resnet.label}'s" + (f" (the closest of {len(ratios)} pairs)"
+                                                                  if len(ratios) > 1 else "")
     return Finding(key, source, claim, verdict, f"Speed ratio, mean over seeds [95% CI]: {pairs}. Each seed's "
-                   f"median training images/s: {per_seed}.", closest.seeds, *_percent_change(closest), unit="%",
-                   p_value=_claim_p(verdict, decided))
+                   f"median training images/s: {per_seed}.", closest.seeds, *change, unit="%",
+                   p_value=_claim_p(verdict, decided),
+                   because=because(verdict, contrast, *change, closest.seeds, "lower", "%",
+                                   f"negative: {vt.label} slower"))
 
 
 def _seed_speeds(row: pd.Series) -> list[float]:
@@ -125,7 +134,8 @@ def resnet20_matches_he(summary: pd.DataFrame) -> Finding:
     return _compared(key, source, claim, verdict, d,
                      f"resnet20 {_pct(ours.eval_acc)} after {ours.epochs:.0f} epochs vs He et al.'s "
                      f"{HE_2016_RESNET20['top1']}% after {HE_2016_RESNET20['iterations'] // 1000}k iterations at batch "
-                     f"{HE_2016_RESNET20['batch_size']} ({100 * (ours.eval_acc - theirs):+.1f} pt).", p)
+                     f"{HE_2016_RESNET20['batch_size']} ({100 * (ours.eval_acc - theirs):+.1f} pt).", p,
+                     f"resnet20 − He et al.'s {HE_2016_RESNET20['top1']}%", "not worse")
 
 
 def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, winner: str, loser: str,
@@ -133,9 +143,9 @@ def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, w
     a, b = _row(summary, winner), _row(summary, loser)
     if a is None or b is None:
         return _missing(key, source, claim, f"both {winner} and {loser}")
-    verdict, d, p = _judge(summary, [(a, b)], stats.verdict_better)
+    verdict, d, p, contrast = _judge(summary, [(a, b)], stats.verdict_better)
     return _compared(key, source, claim, verdict, d, f"{winner} {_pct(a.eval_acc)} vs {loser} {_pct(b.eval_acc)} ({paper}).",
-                     p)
+                     p, contrast)
 
 
 def filter_beats_pooling(summary: pd.DataFrame) -> Finding:
@@ -176,12 +186,15 @@ def upscaling_helps(summary: pd.DataFrame) -> Finding:
         pairs.append((hi, lo))
         parts.append(f"{model}: {_pct(lo.eval_acc)} at {low} vs {_pct(hi.eval_acc)} at {high} "
                      f"(train/test gap {_pct(lo.gap)} vs {_pct(hi.gap)})")
-    verdict, d, p = _judge(summary, pairs, stats.verdict_better)
+    verdict, d, p, contrast = _judge(summary, pairs, stats.verdict_better)
     resnet = res[res.model.str.match(r"^resnet\d+$")]
     overfits = len(resnet) and (resnet[resnet.resolution == low].gap.max() > resnet[resnet.resolution == high].gap.max())
+    reason = ""
     if verdict == REPRODUCED and not overfits:
         verdict, p = NOT_REPRODUCED, float("nan")  # decided by the gaps, which get no test here
-    return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".", p)
+        reason = (f"because the ResNet's train/test gap is no larger at {low} px than at {high} px, although "
+                  f"{contrast} is {100 * d.difference:+.1f} pt")
+    return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".", p, contrast, reason=reason)
 
 
 def tokens_level(summary: pd.DataFrame) -> Finding:
@@ -192,10 +205,10 @@ def tokens_level(summary: pd.DataFrame) -> Finding:
     if len(rows) < 2:
         return _missing(key, source, claim, "two token counts")
     a, b = rows.iloc[0], rows.iloc[1]
-    verdict, d, p = _judge(summary, [(b, a)], lambda d: stats.verdict_level(d, LEVEL_TOLERANCE),
-                           (-LEVEL_TOLERANCE, LEVEL_TOLERANCE))
+    verdict, d, p, contrast = _judge(summary, [(b, a)], lambda d: stats.verdict_level(d, LEVEL_TOLERANCE),
+                                     (-LEVEL_TOLERANCE, LEVEL_TOLERANCE))
     return _compared(key, source, claim, verdict, d, f"{a.label} {_pct(a.eval_acc)} vs {b.label} {_pct(b.eval_acc)} "
-                     "(paper, VT-R18: 72.0 with 16, 71.7 with 32).", p)
+                     "(paper, VT-R18: 72.0 with 16, 71.7 with 32).", p, contrast, "level")
 
 
 def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
@@ -207,6 +220,6 @@ def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
         return _missing(key, source, claim, "two token widths")
     widths = rows.assign(width=rows.label.str.split("=").str[1].astype(int)).sort_values("width")
     narrow, wide = widths.iloc[0], widths.iloc[-1]
-    verdict, d, p = _judge(summary, [(narrow, wide)], stats.verdict_better)
+    verdict, d, p, contrast = _judge(summary, [(narrow, wide)], stats.verdict_better)
     return _compared(key, source, claim, verdict, d, f"{narrow.label} {_pct(narrow.eval_acc)} vs {wide.label} "
-                     f"{_pct(wide.eval_acc)}.", p)
+                     f"{_pct(wide.eval_acc)}.", p, contrast)

@@ -4,7 +4,8 @@
 ``results/<profile>/04_flops/flops.csv`` are read for every profile found. A claim's headline verdict comes from
 the first profile in ``PREFERENCE`` that ran it: real data before the synthetic smoke run, which only shows that
 the pipeline works. ``python -m vt.report`` prints the README's results section; ``python -m vt.report
---update-readme`` writes it (and the speed, FLOPs and deviations tables) into README.md; ``python -m vt.report --html
+--update-docs`` writes it, the plain summary and runtimes (``vt.report.readers``) into README.md and the reference
+tables (runs, speed, FLOPs, deviations) into ``docs/``; ``python -m vt.report --html
 DIR`` renders every executed notebook into a browsable report (``vt.report.page``, which builds on this module and
 never the other way round; the command line is ``vt.report.__main__``).
 """
@@ -164,9 +165,15 @@ def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
 
 
 def markdown(results_dir: str | Path = "results") -> str:
-    """The README's results section: the verdict per claim, then the accuracy of every run on real data."""
+    """The whole results section (``results/report.md``, the HTML report): the verdict per claim
+    (``claims_markdown``), then the accuracy of every run on real data and its command (``runs_markdown``)."""
+    return claims_markdown(results_dir) + "\n\n" + runs_markdown(results_dir)
+
+
+def claims_markdown(results_dir: str | Path = "results") -> str:
+    """README's claims table: the verdict per claim and data set, why, and at what scale (``headline``)."""
     lines = ["| claim | source | data set | verdict | family-wise (Holm) | difference [95% CI], seeds | evidence from "
-             "| numbers |", "|---|---|---|---|---|---|---|---|"]
+             "| why, and the numbers |", "|---|---|---|---|---|---|---|---|"]
     root = results_root(results_dir)
     for row in headline(verdicts(results_dir)).itertuples():
         data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile) + _budget(
@@ -175,11 +182,20 @@ def markdown(results_dir: str | Path = "results") -> str:
         statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
         verdict = row.verdict + (f" (differs on {row.disagrees})" if row.disagrees else "")
         dataset = DATASET_NAMES.get(row.dataset, row.dataset) or "—"
+        why = getattr(row, "because", "")
+        why = f"{why[0].upper()}{why[1:]}. " if isinstance(why, str) and why else ""
         lines.append(f"| {row.claim} | {row.source} | {dataset} | {verdict} | {row.family} | {statistic} | {where} | "
-                     f"{row.evidence} |")
+                     f"{why}{row.evidence} |")
+    return "\n".join(lines)
+
+
+def runs_markdown(results_dir: str | Path = "results") -> str:
+    """Every run on real data with its budget and accuracy, then the command that produced each notebook's rows."""
+    root = results_root(results_dir)
+    lines = []
     runs = accuracies(results_dir)
     real = runs[(runs.profile != "smoke") & (runs.dataset != "synthetic")] if len(runs) else runs
-    lines += ["", "| data (profile) | notebook | run | epochs | test top-1 | train − test | MFLOPs | M params | images/s |",
+    lines += ["| data (profile) | notebook | run | epochs | test top-1 | train − test | MFLOPs | M params | images/s |",
               "|---|---|---|---|---|---|---|---|---|"]
     if len(real) == 0:
         lines.append("| no real-data run yet | | | | | | | | |")
@@ -250,7 +266,7 @@ def _against_flops(root: Path) -> str:
             text += (f" The profile (`vt.profile`) finds {model} at {c['profiled']:.2f}, {100 * c['code_share']:.1f}% "
                      f"of its step in the code's own layout changes and casts, and the rest of the shortfall in work "
                      f"the method prescribes, which FLOPs do not count or which runs below the convolutions' rate "
-                     f"(see *Where a training step's time goes*).")
+                     f"(`docs/speed.md`).")
     return text
 
 
@@ -291,26 +307,43 @@ def gpu_profiles_markdown(root: Path) -> str:
         "No GPU profile yet: `bash scripts/gpu_speed.sh` on a GPU machine writes one.")
 
 
-def update_readme(readme: Path = ROOT / "README.md", results_dir: str | Path = ROOT / "results") -> None:
-    """Rewrite README's generated blocks (between ``<!-- results-table:start/end -->``,
-    ``<!-- speed-table:start/end -->``, ``<!-- flops-table:start/end -->`` and ``<!-- deviations-table:start/end -->``)
-    from the result files."""
-    from vt import deviations
-    from vt.flops import summary_markdown
-    from vt.profile import markdown as profile_markdown
+# Where each generated block lives: README holds what a newcomer reads first, docs/ the method and reference tables.
+DOCUMENTS = {"summary": "README.md", "runtimes": "README.md", "results-table": "README.md",
+             "runs-table": "docs/results.md", "speed-table": "docs/speed.md", "cpu-speed-table": "docs/speed.md",
+             "profile-table": "docs/speed.md", "gpu-profile-table": "docs/speed.md", "flops-table": "docs/flops.md",
+             "deviations-table": "docs/deviations.md"}
 
-    text = readme.read_text()
+
+def blocks(results_dir: str | Path = ROOT / "results") -> dict[str, str]:
+    """Every generated block of README and docs/, by name (``DOCUMENTS`` says where each goes), from the result
+    files."""
+    from vt import deviations
+    from vt.flops import summary_markdown as flops_markdown
+    from vt.profile import markdown as profile_markdown
+    from vt.report.readers import runtimes_markdown, summary_markdown
+
     root = results_root(results_dir)
     flops = root / "smoke" / "04_flops"
-    blocks = {"results-table": markdown(results_dir), "speed-table": speed_markdown(results_dir),
-              "flops-table": summary_markdown(str(flops / "flops.csv")),
-              "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv")),
-              "cpu-speed-table": speed_markdown(results_dir, CPU_BENCH, "cpu"),
-              "profile-table": profile_markdown(root / "bench" / CPU_PROFILE),
-              "gpu-profile-table": gpu_profiles_markdown(root)}
-    for name, body in blocks.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-        if not pattern.search(text):
-            raise ValueError(f"{readme} lacks the {name} markers")
-        text = pattern.sub(lambda m: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), text)
-    readme.write_text(text)
+    return {"summary": summary_markdown(results_dir), "runtimes": runtimes_markdown(results_dir),
+            "results-table": claims_markdown(results_dir), "runs-table": runs_markdown(results_dir),
+            "speed-table": speed_markdown(results_dir),
+            "flops-table": flops_markdown(str(flops / "flops.csv")),
+            "deviations-table": deviations.markdown(deviations.read(flops / "deviations.csv")),
+            "cpu-speed-table": speed_markdown(results_dir, CPU_BENCH, "cpu"),
+            "profile-table": profile_markdown(root / "bench" / CPU_PROFILE),
+            "gpu-profile-table": gpu_profiles_markdown(root)}
+
+
+def update_docs(root: Path = ROOT, results_dir: str | Path = ROOT / "results") -> None:
+    """Rewrite the generated blocks (between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``) of README.md and
+    the documents under ``docs/`` from the result files."""
+    generated = blocks(results_dir)
+    for document in sorted(set(DOCUMENTS.values())):
+        path = root / document
+        text = path.read_text()
+        for name in (n for n, d in DOCUMENTS.items() if d == document):
+            pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+            if not pattern.search(text):
+                raise ValueError(f"{path} lacks the {name} markers")
+            text = pattern.sub(lambda m: m.group(1) + generated[name].rstrip("\n") + "\n" + m.group(2), text)
+        path.write_text(text)

@@ -1,0 +1,130 @@
+"""What README says first, generated from ``results/`` so that no measured number is typed: the findings in plain
+words (``summary_markdown``) and how long each notebook took (``runtimes_markdown``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from vt.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SMOKE
+from vt.notebooks.declaration import results_root
+
+# The order the summary reads in, and what each group is called there.
+GROUPS = [(REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"), (INCONCLUSIVE, "Not settled"),
+          (NOT_RUN, "Not yet run"), (SMOKE, "Only the synthetic pipeline check so far")]
+
+
+def _line(row, root: Path) -> str:
+    """One claim on one data set, in a sentence: the claim, where and at what scale it was tested, why it got its
+    verdict."""
+    from vt.report import COUNTED, REAL_DATA, _budget
+
+    claim = row.claim[0].upper() + row.claim[1:]
+    if row.verdict == NOT_RUN:
+        from vt.report import DATASET_NAMES
+
+        where = f", on {DATASET_NAMES.get(row.dataset, row.dataset)}" if row.dataset else ""
+        return f"- {claim} ({row.source}){where}: {row.evidence.split('. ')[0].rstrip('.')}."
+    if row.key in COUNTED:
+        where = "counted"
+    else:
+        where = f"on {REAL_DATA.get(row.profile, row.profile)}{_budget(root / row.profile / row.notebook)}"
+    why = f", {row.because}" if isinstance(row.because, str) and row.because else ""
+    return f"- {claim} ({row.source}), {where}{why}."
+
+
+def summary_markdown(results_dir: str | Path = "results") -> str:
+    """README's opening: every claim of the claims table in one sentence, grouped by verdict, then what was never
+    trained (no run on ImageNet or on a segmentation data set)."""
+    from vt.report import headline, verdicts
+
+    table = headline(verdicts(results_dir))
+    root = results_root(results_dir)
+    lines = []
+    for verdict, title in GROUPS:
+        rows = table[table.verdict == verdict]
+        if len(rows):
+            lines += [f"**{title}** ({len(rows)}):", *(_line(r, root) for r in rows.itertuples()), ""]
+    datasets = set(table.dataset.dropna())
+    never = [what for key, what in (
+        ("imagenet", "nothing was trained on ImageNet, so none of the paper's ImageNet accuracies (Tables 2-8) "
+                     "was retrained; its FLOPs and parameter counts were counted"),
+        ("lip", "VT-FPN was not trained on LIP or COCO-stuff (Tables 9-10); its FLOPs were counted")) if key not in datasets]
+    if never:
+        lines += ["**Never run here**: " + "; ".join(never) + "."]
+    return "\n".join(lines).rstrip("\n")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _training_seconds(folder: Path) -> tuple[int, float]:
+    """How many runs landed in ``folder/runs/`` and their summed wall time (each history's last ``wall_time_s``)."""
+    histories = sorted(folder.glob("runs/*/history.csv"))
+    total = 0.0
+    for path in histories:
+        history = pd.read_csv(path)
+        if "wall_time_s" in history and len(history):
+            total += float(history.wall_time_s.iloc[-1])
+    return len(histories), total
+
+
+def _machine(record: dict) -> str:
+    """Where a notebook's runs trained, as its ``parameters.json`` records it: the machines named in ``trained_on``
+    (runs trained elsewhere), else the notebook's own machine when it trained (not ``read_only``)."""
+    def name(env: dict) -> str:
+        cores = env.get("cpus")
+        return f"{env.get('device_name', '?')}, {cores} cores" if env.get("device") == "cpu" and cores else env.get(
+            "device_name", "?")
+
+    elsewhere = sorted({name(env) for env in record.get("trained_on", {}).values()})
+    if elsewhere:
+        return "; ".join(elsewhere)
+    if record.get("parameters", {}).get("read_only") or not record.get("environment"):
+        return "not recorded"
+    return name(record["environment"])
+
+
+def runtimes(results_dir: str | Path = "results") -> pd.DataFrame:
+    """Per executed notebook under ``results/<profile>/``: its last execution's duration (papermill's record), the
+    runs it trained or read back, their summed training time, and the machine (``parameters.json``)."""
+    root = results_root(results_dir)
+    rows = []
+    for path in sorted(root.glob("*/[0-9][0-9]_*.ipynb")):
+        meta = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        recorded = path.parent / path.stem / "parameters.json"
+        record = json.loads(recorded.read_text()) if recorded.exists() else {}
+        runs, training = _training_seconds(path.parent / path.stem)
+        rows.append({"profile": path.parent.name, "notebook": path.stem, "executed_s": meta.get("duration"),
+                     "runs": runs, "training_s": training, "machine": _machine(record)})
+    return pd.DataFrame(rows)
+
+
+def runtimes_markdown(results_dir: str | Path = "results") -> str:
+    """README's runtime table: the smoke profile's notebooks (what ``./run_all.sh`` runs) with their times, their
+    sum, and every real study with the training time its runs took."""
+    from vt.report import REAL_DATA
+
+    table = runtimes(results_dir)
+    if table.empty:
+        return "No executed notebook yet: `./run_all.sh` makes them."
+    smoke = table[table.profile == "smoke"]
+    lines = ["| profile | notebook | runs | training (all runs, summed) | the notebook, last executed | trained on |",
+             "|---|---|---:|---:|---:|---|"]
+    for r in pd.concat([smoke, table[table.profile != "smoke"]]).itertuples():
+        training = _minutes(r.training_s) if r.runs else "—"
+        executed = _minutes(r.executed_s) if pd.notna(r.executed_s) else "—"
+        data = REAL_DATA.get(r.profile, r.profile)
+        machine = "—" if r.machine == "not recorded" and not r.runs else r.machine
+        lines.append(f"| `{r.profile}` ({data}) | `{r.notebook}` | {r.runs or '—'} | {training} | {executed} | "
+                     f"{machine} |")
+    if len(smoke):
+        total = smoke.executed_s.sum()
+        machines = smoke.machine[smoke.machine != "not recorded"]
+        lines.append(f"| `smoke`: every notebook | `./run_all.sh` | | | {_minutes(total)} | "
+                     f"{machines.mode().iloc[0] if len(machines) else '—'} |")
+    return "\n".join(lines)
