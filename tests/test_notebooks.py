@@ -129,13 +129,17 @@ def test_a_parameter_of_another_notebook_is_left_unused():
     assert P.unused == ["epochs"] and "epochs" not in P.values
 
 
-def test_vt_execute_reports_a_failed_notebook_in_one_line(tmp_path):
+def test_vt_execute_reports_a_failed_notebook_in_one_line_and_keeps_the_last_finished_one(tmp_path):
+    (tmp_path / "out.ipynb").write_text("the last finished run")
     run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"),
                           str(tmp_path / "out.ipynb"), "-p", "epochz", "2", "--no-progress-bar"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
-    assert run.stderr.strip().splitlines()[-1].startswith("error: ") and "epochz" in run.stderr.splitlines()[-1]
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "epochz" in last and str(tmp_path / ".partial-out.ipynb") in last
     assert "without encryption" not in run.stderr
+    assert (tmp_path / "out.ipynb").read_text() == "the last finished run"
+    assert "epochz" in (tmp_path / ".partial-out.ipynb").read_text()  # the failed copy, with its traceback
 
 
 def test_papermill_with_an_unknown_parameter_fails_with_its_name(tmp_path):

@@ -95,7 +95,9 @@ def not_taken(notebook: Path) -> set[str]:
 def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = None,
             progress_bar: bool = True, kernel: str = KERNEL) -> None:
     """Execute ``notebook`` with the ``parameters`` it takes injected, writing the executed copy to ``output``
-    tidied (``tidy``): progress bars live while it runs, none once saved.
+    tidied (``tidy``): progress bars live while it runs, none once saved. Where ``output`` exists already (the last
+    finished run's), the run is written beside it (``partial(output)``) and moved in place only when it succeeds:
+    a failed run never replaces it.
 
     Kernel ``vt`` is first bound to this checkout (``vt.kernel.bind``), so that the notebook runs this checkout's code.
 
@@ -103,14 +105,23 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
     """
     if kernel == KERNEL:
         vt_kernel.bind()
+    output = Path(output)
+    written = partial(output) if output.exists() else output
     try:
         papermill.execute_notebook(
-            str(notebook), str(output), parameters={k: v for k, v in parameters.items() if k not in not_taken(notebook)}, kernel_name=kernel,
-            cwd=None if cwd is None else str(cwd), progress_bar=progress_bar, log_output=False, config=kernel_config(),
+            str(notebook), str(written), parameters={k: v for k, v in parameters.items() if k not in not_taken(notebook)},
+            kernel_name=kernel, cwd=None if cwd is None else str(cwd), progress_bar=progress_bar, log_output=False,
+            config=kernel_config(),
         )
     finally:
-        if Path(output).exists():
-            nbformat.write(tidy(nbformat.read(output, as_version=4), not_taken(notebook)), output)
+        if written.exists():
+            nbformat.write(tidy(nbformat.read(written, as_version=4), not_taken(notebook)), written)
+    written.replace(output)
+
+
+def partial(output: Path) -> Path:
+    """Where a run over an existing ``output`` is written until it succeeds (and where a failed one stays)."""
+    return output.with_name(f".partial-{output.name}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,11 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(parameters, dict):
             parser.error(f"{args.parameters_file}: expected a mapping of parameter names to values")
     parameters.update({name: yaml.safe_load(value) for name, value in args.parameter})
+    failed_copy = partial(args.output) if args.output.exists() else args.output
     try:
         execute(args.notebook, args.output, parameters, args.cwd, not args.no_progress_bar, args.kernel)
     except papermill.PapermillExecutionError as error:
         print(f"error: {args.notebook} failed in cell {error.exec_count}: {error.ename}: {error.evalue}"
-              f" (the executed copy with its traceback: {args.output})", file=sys.stderr)
+              f" (the executed copy with its traceback: {failed_copy})", file=sys.stderr)
         return 2 if error.ename in USER_ERRORS else 1
     return 0
 
