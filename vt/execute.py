@@ -48,16 +48,16 @@ def kernel_config() -> Config:
 PROGRESS_BAR = re.compile(r"\d+%\||\[\d+:\d\d(:\d\d)?(<|, )")
 
 
-def tidy(nb: nbformat.NotebookNode, not_taken: Iterable[str] = ()) -> nbformat.NotebookNode:
+def tidy(nb: nbformat.NotebookNode, dropped: Iterable[str] = ()) -> nbformat.NotebookNode:
     """What a saved notebook keeps: each cell's consecutive outputs to one stream joined into one, of every line
     only what a terminal shows once its carriage returns have overwritten it, and no progress bar at all (they are
     live while a cell runs; saved, they are noise); and papermill's injected-parameters cell without the names in
-    ``not_taken``. ``nb`` is changed in place."""
-    not_taken = set(not_taken)
+    ``dropped``. ``nb`` is changed in place."""
+    dropped = set(dropped)
     for cell in nb.cells:
-        if not_taken and "injected-parameters" in cell.metadata.get("tags", []):
+        if dropped and "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = "\n".join(line for line in cell.source.split("\n")
-                                    if not (m := re.match(r"(\w+) = ", line)) or m.group(1) not in not_taken)
+                                    if not (m := re.match(r"(\w+) = ", line)) or m.group(1) not in dropped)
         merged: list = []
         for output in cell.get("outputs", []):
             if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
@@ -96,8 +96,8 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
             progress_bar: bool = True, kernel: str = KERNEL) -> None:
     """Execute ``notebook`` with the ``parameters`` it takes injected, writing the executed copy to ``output``
     tidied (``tidy``): progress bars live while it runs, none once saved. Where ``output`` exists already (the last
-    finished run's), the run is written beside it (``partial(output)``) and moved in place only when it succeeds:
-    a failed run never replaces it.
+    finished run's), the run is written beside it (``written_to``) and moved in place only when it succeeds: a
+    failed run never replaces it.
 
     Kernel ``vt`` is first bound to this checkout (``vt.kernel.bind``), so that the notebook runs this checkout's code.
 
@@ -105,23 +105,24 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
     """
     if kernel == KERNEL:
         vt_kernel.bind()
-    output = Path(output)
-    written = partial(output) if output.exists() else output
+    output, dropped = Path(output), not_taken(notebook)
+    written = written_to(output)
     try:
         papermill.execute_notebook(
-            str(notebook), str(written), parameters={k: v for k, v in parameters.items() if k not in not_taken(notebook)},
+            str(notebook), str(written), parameters={k: v for k, v in parameters.items() if k not in dropped},
             kernel_name=kernel, cwd=None if cwd is None else str(cwd), progress_bar=progress_bar, log_output=False,
             config=kernel_config(),
         )
     finally:
         if written.exists():
-            nbformat.write(tidy(nbformat.read(written, as_version=4), not_taken(notebook)), written)
+            nbformat.write(tidy(nbformat.read(written, as_version=4), dropped), written)
     written.replace(output)
 
 
-def partial(output: Path) -> Path:
-    """Where a run over an existing ``output`` is written until it succeeds (and where a failed one stays)."""
-    return output.with_name(f".partial-{output.name}")
+def written_to(output: Path) -> Path:
+    """Where a run for ``output`` is written while it runs, and where a failed one stays: ``output`` itself, or
+    beside it (``.partial-<name>``) where ``output`` exists already."""
+    return output.with_name(f".partial-{output.name}") if output.exists() else output
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(parameters, dict):
             parser.error(f"{args.parameters_file}: expected a mapping of parameter names to values")
     parameters.update({name: yaml.safe_load(value) for name, value in args.parameter})
-    failed_copy = partial(args.output) if args.output.exists() else args.output
+    failed_copy = written_to(args.output)
     try:
         execute(args.notebook, args.output, parameters, args.cwd, not args.no_progress_bar, args.kernel)
     except papermill.PapermillExecutionError as error:

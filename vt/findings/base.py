@@ -80,7 +80,7 @@ def because(verdict: str, contrast: str, difference: float, low: float, high: fl
     if seeds < stats.MIN_SEEDS or pd.isna(low) or pd.isna(high):
         return (f"because an arm has {seeds} seed{'s' * (seeds != 1)}, fewer than the {stats.MIN_SEEDS} a verdict "
                 "needs")
-    first = contrast.split(" − ")[0].split(" / ")[0]
+    first = contrast.split(" − ")[0]
     sign = sign or f"positive: {first} ahead"
     return (f"because {contrast} is {difference:+.1f} {unit}, 95% interval [{low:+.1f}, {high:+.1f}], which "
             f"{RULES[rule][verdict]} ({sign})")
@@ -148,10 +148,13 @@ def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], deci
     i = min(range(len(differences)), key=lambda k: differences[k].difference)
     closest = differences[i]
     closest.seeds = min(d.seeds for d in differences)
-    contrast = f"{pairs[i][0].label} − {pairs[i][1].label}"
-    if len(pairs) > 1:
-        contrast = f"{contrast} (the closest of {len(pairs)} pairs)"
-    return verdict, closest, _claim_p(verdict, decided), contrast
+    return verdict, closest, _claim_p(verdict, decided), closest_of(f"{pairs[i][0].label} − {pairs[i][1].label}",
+                                                                     len(pairs))
+
+
+def closest_of(contrast: str, pairs: int) -> str:
+    """``contrast``, said to be the closest of ``pairs`` pairs where a claim compared several."""
+    return f"{contrast} (the closest of {pairs} pairs)" if pairs > 1 else contrast
 
 
 def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:

@@ -9,7 +9,7 @@ import pandas as pd
 from vt import stats
 from vt.findings.base import (INCONCLUSIVE, LEVEL_TOLERANCE, NOT_REPRODUCED, NOT_RUN, REACH_TOLERANCE, REPRODUCED,
                               SMOKE, Finding, _all_hold, _arm, _claim_p, _compared, _judge, _missing, _pct, _row,
-                              _synthetic, because)
+                              _synthetic, because, closest_of)
 from vt.reference import HE_2016_RESNET20
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -83,8 +83,7 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     per_seed = "; ".join(f"{label} {' '.join(f'{s:.0f}' for s in values)}" for label, values in speeds.items())
     pairs = ", ".join(f"{v.label} / {r.label} {_ratio(d)}" for v, r, d in ratios)
     change = _percent_change(closest)
-    contrast = f"{vt.label}'s speed against {resnet.label}'s" + (f" (the closest of {len(ratios)} pairs)"
-                                                                  if len(ratios) > 1 else "")
+    contrast = closest_of(f"{vt.label}'s speed against {resnet.label}'s", len(ratios))
     return Finding(key, source, claim, verdict, f"Speed ratio, mean over seeds [95% CI]: {pairs}. Each seed's "
                    f"median training images/s: {per_seed}.", closest.seeds, *change, unit="%",
                    p_value=_claim_p(verdict, decided),

@@ -170,15 +170,21 @@ def markdown(results_dir: str | Path = "results") -> str:
     return claims_markdown(results_dir) + "\n\n" + runs_markdown(results_dir)
 
 
+def evidence_from(row, root: Path) -> str:
+    """Where a claim's row was decided: ``counted`` for a claim on counts, else the data and scale of its profile with
+    the epochs its ``parameters.json`` records."""
+    if row.key in COUNTED:
+        return "counted"
+    return REAL_DATA.get(row.profile, row.profile) + _budget(root / row.profile / row.notebook)
+
+
 def claims_markdown(results_dir: str | Path = "results") -> str:
     """README's claims table: the verdict per claim and data set, why, and at what scale (``headline``)."""
     lines = ["| claim | source | data set | verdict | family-wise (Holm) | difference [95% CI], seeds | evidence from "
              "| why, and the numbers |", "|---|---|---|---|---|---|---|---|"]
     root = results_root(results_dir)
     for row in headline(verdicts(results_dir)).itertuples():
-        data = "counted" if row.key in COUNTED else REAL_DATA.get(row.profile, row.profile) + _budget(
-            root / row.profile / row.notebook)
-        where = f"{data} (`{row.notebook}`)" if row.profile else "—"
+        where = f"{evidence_from(row, root)} (`{row.notebook}`)" if row.profile else "—"
         statistic = Finding(**{f: getattr(row, f) for f in Finding.__dataclass_fields__}).statistic() or "—"
         verdict = row.verdict + (f" (differs on {row.disagrees})" if row.disagrees else "")
         dataset = DATASET_NAMES.get(row.dataset, row.dataset) or "—"

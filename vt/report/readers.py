@@ -20,18 +20,14 @@ GROUPS = [(REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"), (INCON
 def _line(row, root: Path) -> str:
     """One claim on one data set, in a sentence: the claim, where and at what scale it was tested, why it got its
     verdict."""
-    from vt.report import COUNTED, REAL_DATA, _budget
+    from vt.report import DATASET_NAMES, evidence_from
 
     claim = row.claim[0].upper() + row.claim[1:]
     if row.verdict == NOT_RUN:
-        from vt.report import DATASET_NAMES
-
         where = f", on {DATASET_NAMES.get(row.dataset, row.dataset)}" if row.dataset else ""
         return f"- {claim} ({row.source}){where}: {row.evidence.split('. ')[0].rstrip('.')}."
-    if row.key in COUNTED:
-        where = "counted"
-    else:
-        where = f"on {REAL_DATA.get(row.profile, row.profile)}{_budget(root / row.profile / row.notebook)}"
+    where = evidence_from(row, root)
+    where = where if where == "counted" else f"on {where}"
     why = f", {row.because}" if isinstance(row.because, str) and row.because else ""
     return f"- {claim} ({row.source}), {where}{why}."
 
