@@ -536,3 +536,13 @@ def test_a_study_has_landed_only_with_the_profiles_parameters_and_every_run_fini
     (folder.parent / "05_attention" / "parameters.json").write_text(json.dumps(attention))
     (folder.parent / "05_attention" / "summary.csv").write_text("label,seeds\ntrained,1\n")  # no finished column
     assert notebooks.landed("smoke", "05_attention", tmp_path)
+
+
+def test_a_summary_is_shown_rounded_for_reading():
+    summary = pd.DataFrame([{"label": "resnet20", "model": "resnet20", "resolution": 32, "epochs": 40, "finished": True,
+                             "eval_acc": 0.8751000000000001, "eval_acc_std": 0.0014422, "train_acc": 0.94025,
+                             "gap": 0.065151, "images_per_s": 788.4246, "mflops": 40.931968, "mparams": 0.269722}])
+    shown = notebooks.readable(summary).loc["resnet20"]
+    assert (shown["test top-1"], shown["± over seeds"], shown["train top-1"], shown["train − test"]) == (
+        "87.5%", "0.1 pt", "94.0%", "+6.5 pt")
+    assert (shown["images/s"], shown["MFLOPs"], shown["M params"]) == ("788", 40.9, 0.270)

@@ -22,8 +22,8 @@ from vt.notebooks.landing import EVAL_LABELS, borrow_run, land_run, landed_run
 from vt.notebooks.parameters import ELEMENTS, Parameters, Run, parameters
 from vt.notebooks.profiles import command, landed, load_profile
 from vt.notebooks.runs import fit_seeds, run_models
-from vt.notebooks.summary import SUMMARY_COLUMNS, plot_curves, summarize
+from vt.notebooks.summary import SUMMARY_COLUMNS, plot_curves, readable, summarize
 
 __all__ = ["NOTEBOOKS_DIR", "PROFILES_DIR", "RECIPE", "declared", "results_root", "vocabulary", "EVAL_LABELS",
            "borrow_run", "land_run", "landed_run", "ELEMENTS", "Parameters", "Run", "parameters", "command", "landed",
-           "load_profile", "fit_seeds", "run_models", "SUMMARY_COLUMNS", "plot_curves", "summarize"]
+           "load_profile", "fit_seeds", "run_models", "SUMMARY_COLUMNS", "plot_curves", "readable", "summarize"]

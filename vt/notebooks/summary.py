@@ -18,6 +18,24 @@ SUMMARY_COLUMNS = ["model", "resolution", "epochs", "finished", "eval_acc", "eva
                    "images_per_s", "mflops", "mparams"]
 
 
+def readable(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as a notebook shows it, one row per run (``SUMMARY_COLUMNS``, by label), rounded for reading:
+    accuracies in percent and their spread and the train − test gap in points, one decimal; images/s whole; MFLOPs
+    to one decimal, M params to three. ``summary.csv`` keeps every digit."""
+    def show(x: float, form: str) -> str:
+        return "—" if pd.isna(x) else form.format(x)
+
+    shown = summary.set_index("label")[SUMMARY_COLUMNS].copy()
+    for column in ("eval_acc", "train_acc"):
+        shown[column] = shown[column].map(lambda x: show(100 * x, "{:.1f}%"))
+    shown["eval_acc_std"] = shown.eval_acc_std.map(lambda x: show(100 * x, "{:.1f} pt"))
+    shown["gap"] = shown.gap.map(lambda x: show(100 * x, "{:+.1f} pt"))
+    shown["images_per_s"] = shown.images_per_s.map(lambda x: show(x, "{:,.0f}"))
+    return shown.assign(mflops=shown.mflops.round(1), mparams=shown.mparams.round(3)).rename(columns={
+        "eval_acc": "test top-1", "eval_acc_std": "± over seeds", "train_acc": "train top-1", "gap": "train − test",
+        "images_per_s": "images/s", "mflops": "MFLOPs", "mparams": "M params"})
+
+
 def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Run]) -> pd.DataFrame:
     """One row per run: final accuracies over seeds (mean, sample std), the overfitting gap, speed (median training
     images/s over every epoch, so that one disturbed epoch does not move it, and its 2.5-97.5 percentiles over the
