@@ -18,14 +18,15 @@ SUMMARY_COLUMNS = ["model", "resolution", "epochs", "finished", "eval_acc", "eva
                    "images_per_s", "mflops", "mparams"]
 
 
-def readable(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary as a notebook shows it, one row per run (``SUMMARY_COLUMNS``, by label), rounded for reading:
+def readable(summary: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The summary as a notebook shows it, one row per run (the ``context`` columns, such as the profile, then
+    ``SUMMARY_COLUMNS``, by label), rounded for reading:
     accuracies in percent and their spread and the train − test gap in points, one decimal; images/s whole; MFLOPs
     to one decimal, M params to three. ``summary.csv`` keeps every digit."""
     def show(x: float, form: str) -> str:
         return "—" if pd.isna(x) else form.format(x)
 
-    shown = summary.set_index("label")[SUMMARY_COLUMNS].copy()
+    shown = summary.set_index("label")[[*context, *SUMMARY_COLUMNS]].copy()
     for column in ("eval_acc", "train_acc"):
         shown[column] = shown[column].map(lambda x: show(100 * x, "{:.1f}%"))
     shown["eval_acc_std"] = shown.eval_acc_std.map(lambda x: show(100 * x, "{:.1f} pt"))
