@@ -1,4 +1,4 @@
-"""vt.walkthrough: the traced tensors are the model's own, and the part costs add up."""
+"""vt.walkthrough: the traced tensors are the model's own (eqs. 1, 2 and 5 written out), the part costs add up, the exercises take the answers worked out by hand and the measures read hand-made cases right."""
 
 import torch
 
@@ -67,3 +67,86 @@ def test_the_walk_model_has_the_shipped_weights_on_cifar10_only(tmp_path):
 def test_the_walk_model_says_so_while_no_weights_are_published(tmp_path):
     model, whose = walk_model("cifar10", 32, 10, tmp_path)
     assert whose == "untrained weights (no trained CIFAR-10 weights are published yet)"
+
+
+def test_the_trace_of_a_recurrent_module_follows_equation_2_and_its_forward_pass():
+    torch.manual_seed(1)
+    model = create("vt_resnet20").eval()
+    images = torch.randn(2, 3, 32, 32)
+    t = trace(model, images, module=1)
+    with torch.no_grad():
+        x = model.backbone(images)
+        x, tokens_in, _ = model.vt[0](x)
+        out, tokens, attention = model.vt[1](x, tokens_in, need_attention=True)
+    torch.testing.assert_close(t.tokens_in, tokens_in)
+    torch.testing.assert_close(t.features, x)
+    torch.testing.assert_close(t.attention, attention)
+    torch.testing.assert_close(t.tokens_out, tokens)
+    torch.testing.assert_close(t.features_out, out)
+    # eq. 2 written out: W_R = T_in W_{T->R}; A = softmax_HW(X W_R / sqrt(C)); T = (A^T X) W_V
+    tokenizer = model.vt[1].tokenizer
+    c = x.shape[1]
+    w_r = tokens_in @ tokenizer.token_to_filter.weight.T  # (B, L, C)
+    torch.testing.assert_close(t.filters, w_r)
+    pixels = x.flatten(2).transpose(1, 2)  # (B, HW, C)
+    a = torch.softmax(pixels @ w_r.transpose(1, 2) / c**0.5, dim=1)  # over the HW pixels
+    torch.testing.assert_close(t.attention, a)
+    torch.testing.assert_close(t.tokens, tokenizer.value(a.transpose(1, 2) @ pixels))
+
+
+def test_the_last_module_has_no_projector_and_returns_its_input_map():
+    model = create("vt_resnet20").eval()
+    t = trace(model, torch.randn(1, 3, 32, 32), module=2)
+    assert t.projection is None
+    torch.testing.assert_close(t.features_out, t.features)
+
+
+def test_each_exercise_takes_the_answer_worked_out_by_hand_and_refuses_a_near_miss(capsys):
+    import math
+
+    from vt.walkthrough.exercises import NOT_ANSWERED, QUESTIONS, Exercises
+
+    torch.manual_seed(0)
+    check = Exercises(trace(create("vt_resnet20"), torch.randn(1, 3, 32, 32)))
+    hw, L, D = 16 * 16, 16, 128
+
+    def cost(L: int) -> int:  # two D -> D/2 maps, L x L logits of width D/2, the softmax, the sum, two D x D maps
+        return 2 * L * D * D // 2 + L * L * D // 2 + L * L + L * L * D + 2 * L * D * D
+
+    right = {1: [[hw, L], [L, D]], 2: 1.0, 3: math.log(4), 4: "b", 5: cost(16), 6: "(c)", 7: "B", 8: cost(32)}
+    near_miss = {1: ((L, hw), (L, D)), 2: 1 / hw, 3: math.log(hw), 4: "a", 5: cost(16) - L * L, 6: "b", 7: "a",
+                 8: 2 * cost(16)}
+    assert set(right) == set(QUESTIONS) == set(near_miss)
+    for number in QUESTIONS:
+        check(number, right[number])
+        assert check.right[number], number
+        assert "right" in capsys.readouterr().out
+        check(number, near_miss[number])
+        assert not check.right[number], number
+        said = capsys.readouterr().out
+        assert "not yet. Hint:" in said and str(right[number]) not in said
+    check(1, ...)
+    assert NOT_ANSWERED in capsys.readouterr().out and not check.right[1]
+
+
+def test_the_walkthrough_measures_on_hand_made_cases():
+    import math
+
+    from vt.walkthrough import measures
+
+    uniform = torch.full((2, 256, 16), 1 / 256)
+    assert math.isclose(measures.entropy(uniform), math.log(256), rel_tol=1e-6)
+    four = torch.zeros(1, 256, 1)
+    four[0, :4, 0] = 0.25
+    assert math.isclose(measures.entropy(four), math.log(4), rel_tol=1e-6)
+    same = torch.randn(1, 16, 32).expand(3, -1, -1)
+    assert math.isclose(measures.filter_similarity(same), 1.0, rel_tol=1e-6)
+    assert math.isclose(measures.filter_similarity(torch.stack([same[0], -same[0]])), -1.0, rel_tol=1e-6)
+    relations = torch.full((1, 16, 16), 1 / 16)
+    assert measures.spread_from_uniform(relations) == 0
+    relations[0, 3] = torch.eye(16)[5]
+    assert math.isclose(measures.spread_from_uniform(relations), 1 - 1 / 16, rel_tol=1e-6)
+    projection = torch.zeros(1, 4, 16)
+    projection[0, [0, 1, 2], 7] = 1
+    projection[0, 3, 2] = 1
+    assert measures.winners(projection) == (2, 0.75)
