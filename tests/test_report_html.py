@@ -26,6 +26,7 @@ def report(tmp_path_factory):
         shutil.copy(SMOKE / f"{name}.ipynb", smoke)
         shutil.copytree(SMOKE / name, smoke / name)
     (smoke / ".partial-01_baseline.ipynb").write_text("{}")  # an unfinished run: not a page
+    shutil.copy(ROOT / "results" / "overview.png", results)
     return write(tmp_path_factory.mktemp("html"), results), results
 
 
@@ -33,17 +34,18 @@ def _figures(page: str) -> list[str]:
     return re.findall(r'<img src="([^"]+)"', page)
 
 
-def test_the_index_starts_with_the_claims_then_links_every_notebook_and_shows_its_figures(report):
+def test_the_index_starts_with_the_overview_and_the_claims_then_links_every_notebook_and_shows_its_figures(report):
     index, results = report
     page = index.read_text()
-    assert page.index("<h2>Claims</h2>") < page.index('id="smoke"')
+    assert page.index('<img src="overview.png"') < page.index("<h2>Claims</h2>") < page.index('id="smoke"')
     assert "ViTResNet is more accurate on test than every ResNet trained beside it" in page
     for notebook in notebooks(results / "smoke"):
         assert f'href="smoke/{notebook.stem}.html"' in page
         assert (index.parent / "smoke" / f"{notebook.stem}.html").exists()
     assert [n.stem for n in notebooks(results / "smoke")] == ["01_baseline", "02_tokenizers"]
     figures = _figures(page)
-    assert sorted(figures) == sorted(f"smoke/{p.parent.name}/{p.name}" for p in (results / "smoke").glob("*/*.png"))
+    assert figures[0] == "overview.png"
+    assert sorted(figures[1:]) == sorted(f"smoke/{p.parent.name}/{p.name}" for p in (results / "smoke").glob("*/*.png"))
     assert all((index.parent / f).stat().st_size > 0 for f in figures)
 
 

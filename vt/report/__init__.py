@@ -342,7 +342,11 @@ def blocks(results_dir: str | Path = ROOT / "results") -> dict[str, str]:
 
 def update_docs(root: Path = ROOT, results_dir: str | Path = ROOT / "results") -> None:
     """Rewrite the generated blocks (between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``) of README.md and
-    the documents under ``docs/`` from the result files."""
+    the documents under ``docs/`` from the result files, and draw the one-figure summary ``results/overview.png``
+    (``vt.report.overview``)."""
+    from vt.report import overview
+
+    overview.write(results_dir)
     generated = blocks(results_dir)
     for document in sorted(set(DOCUMENTS.values())):
         path = root / document

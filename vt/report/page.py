@@ -1,7 +1,7 @@
 """A browsable copy of every executed notebook, for readers who run nothing: ``python -m vt.report --html DIR``.
 It builds on ``vt.report`` (the claims table, the profiles in order), which never imports it.
 
-``DIR/index.html`` shows the claims table first (the same text as README's, from ``vt.report.markdown``), then one
+``DIR/index.html`` shows the one-figure summary (``vt.report.overview``) and the claims table first (the same text as README's, from ``vt.report.markdown``), then one
 section per profile: a link to each executed notebook, rendered by nbconvert, and that notebook's figures inline.
 The pages need no network: nbconvert's JupyterLab template without its script tags (require.js, MathJax and
 mermaid come from a CDN; the notebooks draw no widgets and carry almost no TeX), and the figures are files beside
@@ -18,6 +18,7 @@ import jinja2
 
 from vt.notebooks import results_root
 from vt.report import REAL_DATA, markdown, profiles
+from vt.report.overview import OVERVIEW
 
 # nbconvert's JupyterLab page without the scripts it loads from the network, and a way back to the index.
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -88,7 +89,15 @@ def write(out_dir: str | Path, results_dir: str | Path = "results") -> Path:
              "<h1>Visual Transformers (Wu et al., 2020): results</h1>",
              "<p>Every number below is read from the result files of the run beside it. Profiles: "
              + ", ".join(f'<a href="#{html.escape(p)}">{html.escape(p)}</a>' for p in found) + ".</p>",
-             "<h2>Claims</h2>", markdown2html(markdown(results_dir))]
+             ]
+    summary = root / OVERVIEW
+    if summary.exists():
+        shutil.copyfile(summary, out / OVERVIEW)
+        lines += ['<h2>Every study at a glance</h2>',
+                  f'<figure><img src="{OVERVIEW}" alt="test accuracy against MFLOPs, every study" '
+                  'style="max-width: 100%"><figcaption>Test accuracy against cost for every study on real data, '
+                  "with a 95% interval over seeds (hollow: one seed).</figcaption></figure>"]
+    lines += ["<h2>Claims</h2>", markdown2html(markdown(results_dir))]
     for profile in found:
         lines += _profile_section(profile, root / profile, out, exporter)
     lines.append("</body></html>")

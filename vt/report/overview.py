@@ -1,0 +1,110 @@
+"""One figure for the whole collection: every study on real data, its arms' test accuracy against their cost in
+MFLOPs, with a 95% interval over seeds (``results/overview.png``; README and the HTML report show it first).
+
+The interval is the seed-level Student-t interval of each arm's mean, ``mean ± t_{0.975, n-1} s / sqrt(n)``; the
+claims' intervals also count the test images' sampling (``vt.stats``), so they are wider. An arm with one seed is
+drawn hollow, without an interval. Written by ``python -m vt.report --update-docs`` from the files under ``results/``.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter  # noqa: E402
+from scipy import stats  # noqa: E402
+
+FAMILIES = {"VT-ResNet": "tab:orange", "ResNet": "tab:blue", "ViTResNet": "tab:green"}
+OVERVIEW = "overview.png"
+
+
+def family(model: str) -> str:
+    """The model family a registry name belongs to: ``vt_*`` VT-ResNet, ``vit_*`` the earlier report's ViTResNet,
+    ``resnet*`` ResNet."""
+    if model.startswith("vt_"):
+        return "VT-ResNet"
+    if model.startswith("vit_"):
+        return "ViTResNet"
+    return "ResNet"
+
+
+def points(results_dir: str | Path = "results") -> pd.DataFrame:
+    """Every arm of every study on real data: ``profile``, ``notebook``, ``dataset``, ``epochs``, ``label``,
+    ``family``, ``mflops``, ``seeds``, the mean test accuracy ``acc`` in percent and its 95% seed interval ``lo``,
+    ``hi`` (NaN with one seed)."""
+    from vt.report import accuracies
+
+    runs = accuracies(results_dir)
+    if len(runs) == 0:
+        return pd.DataFrame(columns=["profile", "notebook", "dataset", "epochs", "label", "family", "mflops",
+                                     "seeds", "acc", "lo", "hi"])
+    real = runs[(runs.profile != "smoke") & (runs.dataset != "synthetic")].copy()
+    half = [stats.t.ppf(0.975, n - 1) * s / math.sqrt(n) if n > 1 else math.nan
+            for n, s in zip(real.seeds, real.eval_acc_std)]
+    real["acc"] = 100 * real.eval_acc
+    real["lo"] = real.acc - 100 * pd.Series(half, index=real.index)
+    real["hi"] = real.acc + 100 * pd.Series(half, index=real.index)
+    real["family"] = real.model.map(family)
+    return real[["profile", "notebook", "dataset", "epochs", "label", "family", "mflops", "seeds", "acc", "lo",
+                 "hi"]].reset_index(drop=True)
+
+
+def figure(table: pd.DataFrame) -> Figure:
+    """A panel per study (profile and notebook), accuracy against MFLOPs (on a log scale where they span more than
+    4x), coloured by model family."""
+    from vt.report import REAL_DATA
+
+    studies = list(table.groupby(["profile", "notebook"], sort=False))
+    columns = min(4, max(1, len(studies)))
+    rows = max(1, math.ceil(len(studies) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(studies):]:
+        ax.set_axis_off()
+    for ax, ((profile, notebook), arms) in zip(axes.flat, studies):
+        # arms that are the same runs (a study's shared arm under two names) are one point with both names
+        arms = arms.groupby(["mflops", "acc"], as_index=False, sort=False).agg(
+            {"label": " = ".join, "family": "first", "seeds": "first", "lo": "first", "hi": "first",
+             "epochs": "first"})
+        for arm in arms.itertuples():
+            colour = FAMILIES[arm.family]
+            one = arm.seeds < 2
+            ax.errorbar(arm.mflops, arm.acc, yerr=None if one else [[arm.acc - arm.lo], [arm.hi - arm.acc]],
+                        fmt="o", color=colour, mfc="white" if one else colour, capsize=3, ms=5)
+            ax.annotate(arm.label, (arm.mflops, arm.acc), textcoords="offset points", xytext=(5, 3), fontsize=6.5)
+        if arms.mflops.max() > 4 * arms.mflops.min():
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.margins(x=0.35, y=0.25)
+        seeds = f"{arms.seeds.min()}-{arms.seeds.max()}" if arms.seeds.nunique() > 1 else f"{arms.seeds.iloc[0]}"
+        epochs = "/".join(str(e) for e in sorted(arms.epochs.unique()))
+        ax.set_title(textwrap.fill(REAL_DATA.get(profile, profile), 48) +
+                     f"\n{notebook}, {epochs} epochs, {seeds} seed(s) an arm", fontsize=7.5)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("MFLOPs per image", fontsize=7)
+        ax.set_ylabel("test top-1 (%)", fontsize=7)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=name) for name, c in FAMILIES.items()]
+    handles.append(plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white", label="one seed (no interval)"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.suptitle("Every study on real data: test accuracy against cost, 95% interval over seeds", fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    return fig
+
+
+def write(results_dir: str | Path = "results") -> Path:
+    """Draw ``figure(points(results_dir))`` into ``<results_dir>/overview.png``; returns its path."""
+    from vt.notebooks import results_root
+
+    path = results_root(results_dir) / OVERVIEW
+    fig = figure(points(results_dir))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
