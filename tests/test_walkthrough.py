@@ -35,6 +35,14 @@ def test_part_costs_add_up_to_the_vt_and_name_the_replaced_stage():
     convolutions = 8 * 8 * 64 * 32 * 9 + 5 * (8 * 8 * 64 * 64 * 9)
     assert convolutions == 12_976_128
     assert costs.flops.iloc[-1] == convolutions + 6 * (64 * 8 * 8) * 2
+    # eq. 5 as written costs more than as computed, by the products with W_Q done per pixel rather than per token:
+    # X W_Q (HW C D/2) and the logits (HW L D/2) against T W_K W_Q^T (L D/2 C) and the logits X (.)^T (HW C L)
+    hw, c, half, tokens = 16 * 16, 32, 64, 16
+    extra = hw * c * half + hw * tokens * half - tokens * half * c - hw * c * tokens
+    projectors = costs[costs.index.str.endswith("projector")]
+    assert ((projectors.flops_as_written - projectors.flops) == extra).all()
+    others = costs[~costs.index.str.endswith("projector")]
+    assert (others.flops_as_written == others.flops).all()
 
 
 def _publish_by_hand(folder, model, seed: int = 4) -> None:
@@ -143,10 +151,20 @@ def test_the_walkthrough_measures_on_hand_made_cases():
     assert math.isclose(measures.filter_similarity(same), 1.0, rel_tol=1e-6)
     assert math.isclose(measures.filter_similarity(torch.stack([same[0], -same[0]])), -1.0, rel_tol=1e-6)
     relations = torch.full((1, 16, 16), 1 / 16)
-    assert measures.spread_from_uniform(relations) == 0
-    relations[0, 3] = torch.eye(16)[5]
-    assert math.isclose(measures.spread_from_uniform(relations), 1 - 1 / 16, rel_tol=1e-6)
-    projection = torch.zeros(1, 4, 16)
+    assert measures.spread_from_uniform(relations) == (0, 0)
+    relations[0, 3] = torch.eye(16)[5]  # token 3 reads token 5 alone: 15 weights 1/16 off, one 15/16 off
+    largest, mean = measures.spread_from_uniform(relations)
+    assert math.isclose(largest, 15 / 16, rel_tol=1e-6) and math.isclose(mean, (15 / 16 + 15 / 16) / 256, rel_tol=1e-6)
+    projection = torch.full((1, 4, 16), 0.0)
     projection[0, [0, 1, 2], 7] = 1
-    projection[0, 3, 2] = 1
-    assert measures.winners(projection) == (2, 0.75)
+    projection[0, 3, 2] = 0.5
+    projection[0, 3, 3] = 0.5
+    assert measures.winners(projection) == (2, 0.75, (1 + 1 + 1 + 0.5) / 4)
+    tokens = torch.randn(1, 1, 8).expand(2, 5, -1)
+    assert math.isclose(measures.token_similarity(tokens), 1.0, rel_tol=1e-6)
+    assert math.isclose(measures.token_similarity(torch.eye(4).unsqueeze(0)), 0.0, abs_tol=1e-7)
+    # T_out = T + W T + FF: with uniform weights the attention term is the mean token
+    tokens = torch.tensor([[[3.0, 4.0], [3.0, 4.0]]])  # norm 5 each
+    uniform = torch.full((1, 2, 2), 0.5)
+    feed_forward = torch.tensor([[[0.0, 10.0], [0.0, 10.0]]])
+    assert measures.transformer_terms(tokens, uniform, tokens + tokens + feed_forward) == (1.0, 2.0)

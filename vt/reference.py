@@ -3,6 +3,7 @@
 ``PAPER``: Wu et al. 2020 (ICCV 2021 text), Tables 2-8, ImageNet at 224x224, 1000 classes.
 ``SEED_REPORT``: the earlier student report's FLOPs/params tables (``shared/seed-report.md``).
 ``PAPER_SEGMENTATION``: Wu et al. 2020, Tables 9-10, Panoptic FPN's semantic branch on ResNet-50, FPN vs VT-FPN.
+``PAPER_ATTENTION_ENTROPY``: Wu et al. 2020, section 6, the entropy of the tokenizer's attention on LIP.
 ``HE_2016_RESNET20``: He et al. 2016 (Deep Residual Learning), Table 6, CIFAR-10 ResNet-20, for the CPU baseline.
 Nothing here is measured by this project; notebooks put these beside what they measure.
 """
@@ -82,3 +83,8 @@ PAPER_SEGMENTATION = pd.DataFrame(
     ],
     columns=["data", "model", "miou", "fpn_gflops"],
 )
+
+
+# Section 6, "non-uniform attention": the entropy -sum A log A of the tokenizer's spatial attention, at 473x473 on LIP,
+# against a uniform (convolution-like) map; 12.318 is log(473 * 473) in nats.
+PAPER_ATTENTION_ENTROPY = {"vt": 0.941, "uniform": 12.318, "input": 473, "data": "LIP"}

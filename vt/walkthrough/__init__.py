@@ -23,6 +23,7 @@ from vt.data.cifar import CLASSES, MEAN, STD, test_subset
 from vt.flops import count
 from vt.models import create
 from vt.models.attention import attend
+from vt.models.projector import set_order
 from vt.models.tokenizers import RecurrentTokenizer, _pixels
 from vt.models.vt_resnet import VTResNet
 from vt.weights import WEIGHTS_DIR, WeightsError, entry, load_into
@@ -125,11 +126,17 @@ def trace(model: VTResNet, images: Tensor, module: int = 0) -> Trace:
 def part_flops(vt_model: str = "vt_resnet20", resnet: str = "resnet20", resolution: int = 32,
                replaced_stage: str = "features.5") -> pd.DataFrame:
     """FLOPs and parameters (``vt.flops.count``, one multiply-add = one FLOP) of each part of every VT module of
-    ``vt_model`` and, as the last row, of the ResNet stage they replace (``replaced_stage`` of ``resnet``)."""
-    ours = count(create(vt_model), (3, resolution, resolution)).by_module.set_index("module")
-    base = count(create(resnet), (3, resolution, resolution)).by_module.set_index("module")
-    rows = [{"part": name, "flops": ours.flops[name], "params": ours.params[name]}
+    ``vt_model`` and, as the last row, of the ResNet stage they replace (``replaced_stage`` of ``resnet``).
+    ``flops`` counts the projectors as the code computes eq. 5 (the associative order), ``flops_as_written`` as the
+    paper writes it and counts it (``vt.models.projector``)."""
+    size = (3, resolution, resolution)
+    ours = count(create(vt_model), size).by_module.set_index("module")
+    written = count(set_order(create(vt_model), "literal"), size).by_module.set_index("module")
+    base = count(create(resnet), size).by_module.set_index("module")
+    rows = [{"part": name, "flops": ours.flops[name], "flops_as_written": written.flops[name],
+             "params": ours.params[name]}
             for name in ours.index if name.count(".") == 2 and name.startswith("vt.")]
-    rows.append({"part": f"{resnet} {replaced_stage} (the replaced stage)", "flops": base.flops[replaced_stage],
-                 "params": base.params[replaced_stage]})
+    stage = base.flops[replaced_stage]
+    rows.append({"part": f"{resnet} {replaced_stage} (the replaced stage)", "flops": stage,
+                 "flops_as_written": stage, "params": base.params[replaced_stage]})
     return pd.DataFrame(rows)

@@ -36,19 +36,19 @@ QUESTIONS: dict[int, Question] = {
                 "The softmax of eq. 1 runs over HW: what does a softmax's output sum to over its axis?",
                 "each token is a weighted average of pixels, its weights a distribution over the image."),
     3: Question("eqs. 1-2", "number",
-                "Entropy -sum p log p of k equal weights 1/k.",
+                "Only pixels with a weight count (0 log 0 = 0). What is the weight of each of the 4?",
                 "log k nats: the fewer pixels a token looks at, the lower its entropy; log HW means it looks "
                 "everywhere."),
     4: Question("eq. 2", "choice",
-                "Look at where W_R comes from in eq. 2: W_R = T_in W_{T->R}.",
+                "Which factor of W_R = T_in W_{T->R} is learned, and what does the other one depend on?",
                 "W_R is computed from the previous module's tokens, so each image gets its own filters; "
                 "W_{T->R} is what is learned."),
     5: Question("eqs. 3-4", "number",
-                "Add the five terms one at a time: two projections to D/2, the L x L logits, the softmax, the "
-                "weighted sum over L tokens of D channels, and the two D x D feed-forward maps.",
+                "The term most often got wrong is the logits: (T K)(T Q)^T multiplies an L x D/2 matrix by a D/2 x L "
+                "one. Then check the weighted sum: which width do the values T have?",
                 "the transformer's cost does not depend on the image size, only on L and D."),
     6: Question("eq. 3", "choice",
-                "If every weight of row i is 1/L, the weighted sum of the tokens is an average. Of which tokens?",
+                "Write row i of softmax(...) T with every weight equal to 1/L: does i still appear in it?",
                 "uniform weights add the mean token to every token alike: relations between tokens then carry "
                 "nothing."),
     7: Question("eq. 5", "choice",

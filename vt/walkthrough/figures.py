@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
-from matplotlib.colors import LogNorm
+from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from torch import Tensor
 
@@ -16,13 +16,26 @@ def _picture(image: Tensor):
     return image.permute(1, 2, 0).numpy()
 
 
+def _ratio_norm(ratios: Tensor, largest: float) -> LogNorm:
+    """A logarithmic colour scale centred on 1 for weights over their uniform value, ``ratios``: from ``1/far`` to
+    ``far``, ``far`` the 98th percentile of ``max(r, 1/r)`` and at most ``largest``."""
+    far = torch.maximum(ratios, 1 / ratios.clamp_min(1e-12)).float()
+    far = torch.quantile(far[:: max(1, len(far) // 100_000)], 0.98).clamp(1.5, largest).item()
+    return LogNorm(vmin=1 / far, vmax=far)
+
+
+# 16 colours that stay apart (tab10, then six more of other hues and values), one per token
+TOKEN_COLOURS = ListedColormap(list(plt.get_cmap("tab10").colors)
+                               + ["#000000", "#ffd700", "#000080", "#7fff00", "#ff00ff", "#008080"])
+
+
 def predictions(pictures: Tensor, labels: Tensor, classes: list[str], predicted: dict[str, Tensor]) -> Figure:
     """Each image with its true class and each model's prediction (``predicted``: model name -> classes)."""
     fig, axes = plt.subplots(1, len(pictures), figsize=(1.6 * len(pictures), 2.2), squeeze=False)
     for k, ax in enumerate(axes[0]):
         ax.imshow(_picture(pictures[k]))
         said = "\n".join(f"{name}: {classes[int(p[k])]}" for name, p in predicted.items())
-        ax.set_title(f"{classes[int(labels[k])]}\n{said}", fontsize=7)
+        ax.set_title(f"true: {classes[int(labels[k])]}\n{said}", fontsize=7)
         ax.set_axis_off()
     fig.tight_layout()
     return fig
@@ -31,15 +44,12 @@ def predictions(pictures: Tensor, labels: Tensor, classes: list[str], predicted:
 def token_maps(pictures: Tensor, traces: dict[str, Trace], title: str) -> Figure:
     """Each token's spatial attention ``A`` (eqs. 1-2) as a map over the feature grid, a row per image and model.
     The colour is the weight times ``HW``, on one logarithmic scale for every panel: 1 (white) is a token that weighs
-    every pixel alike, red more than that, blue less; the scale ends at the 99.5th percentile of how far any weight
-    shown is from 1, so that one outlying pixel does not wash out the rest."""
+    every pixel alike, red more than that, blue less; the scale ends at the 98th percentile of how far the weights
+    shown are from 1 (at most ``HW``, the largest possible), so that a few outlying pixels do not wash out the rest."""
     first = next(iter(traces.values()))
     _, hw, tokens = first.attention.shape
     h, w = first.features.shape[-2:]
-    ratios = torch.cat([t.attention.flatten() for t in traces.values()]) * hw
-    far = torch.quantile(torch.maximum(ratios, 1 / ratios.clamp_min(1e-12)).float()[::max(1, len(ratios) // 100_000)],
-                         0.995).clamp_min(1.5).item()
-    norm = LogNorm(vmin=1 / far, vmax=far)
+    norm = _ratio_norm(torch.cat([t.attention.flatten() for t in traces.values()]) * hw, hw)
     rows = [(k, name) for k in range(len(pictures)) for name in traces]
     fig, axes = plt.subplots(len(rows), tokens + 1, figsize=(0.72 * (tokens + 1) + 0.8, 0.78 * len(rows)),
                              squeeze=False)
@@ -62,24 +72,25 @@ def token_maps(pictures: Tensor, traces: dict[str, Trace], title: str) -> Figure
 
 
 def relations(traces: dict[str, Trace]) -> Figure:
-    """Eq. 3's token-to-token weights, a matrix per image (row ``i``: what token ``i`` reads from each token), a row
-    of panels per model, on one colour scale; the dashed level of the colour bar is ``1/L``."""
+    """Eq. 3's token-to-token weights, a matrix per image (row ``i``: what token ``i`` reads from each token ``j``),
+    a row of panels per model. The colour is the weight times ``L`` on one logarithmic scale centred on 1 (white), the
+    weight where token ``i`` reads all tokens alike; red more, blue less."""
     first = next(iter(traces.values()))
     b, tokens = first.relations.shape[:2]
-    vmax = max(float(t.relations.max()) for t in traces.values())
-    fig, axes = plt.subplots(len(traces), b, figsize=(1.5 * b + 0.8, 1.6 * len(traces)), squeeze=False)
+    norm = _ratio_norm(torch.cat([t.relations.flatten() for t in traces.values()]) * tokens, tokens)
+    fig, axes = plt.subplots(len(traces), b, figsize=(1.5 * b + 0.8, 1.7 * len(traces)), squeeze=False)
     shown = None
     for row, (name, t) in zip(axes, traces.items()):
         for k, ax in enumerate(row):
-            shown = ax.imshow(t.relations[k], cmap="viridis", vmin=0, vmax=vmax)
+            shown = ax.imshow((t.relations[k] * tokens).clamp_min(1e-12), cmap="RdBu_r", norm=norm)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"image {k}", fontsize=7)
-        row[0].set_ylabel(f"{name}\ntoken i", fontsize=7)
-    bar = fig.colorbar(shown, ax=axes, fraction=0.02, pad=0.01)
-    bar.ax.axhline(1 / tokens, color="white", linestyle="--")
-    bar.set_label(f"weight of token j for token i (dashed: 1/L = 1/{tokens})", fontsize=8)
-    fig.suptitle("eq. 3: softmax_L((T K)(T Q)^T), columns: token j read from", fontsize=9)
+            ax.set_xlabel("token j, read from", fontsize=6)
+        row[0].set_ylabel(f"{name}\ntoken i, reading", fontsize=7)
+    bar = fig.colorbar(shown, ax=axes, fraction=0.02, pad=0.01, extend="both")
+    bar.set_label(f"weight x L (1: token i reads all {tokens} alike)", fontsize=8)
+    fig.suptitle("eq. 3: softmax_L((T K)(T Q)^T) in the first module", fontsize=9)
     return fig
 
 
@@ -95,8 +106,8 @@ def projector_winners(pictures: Tensor, traces: dict[str, Trace]) -> Figure:
     for k in range(b):
         axes[0, k].imshow(_picture(pictures[k]))
         for r, (name, t) in enumerate(traces.items(), start=1):
-            shown = axes[r, k].imshow(t.projection[k].argmax(dim=-1).reshape(h, w), cmap="tab20", vmin=-0.5,
-                                      vmax=tokens - 0.5, interpolation="nearest")
+            shown = axes[r, k].imshow(t.projection[k].argmax(dim=-1).reshape(h, w), cmap=TOKEN_COLOURS,
+                                      vmin=-0.5, vmax=tokens - 0.5, interpolation="nearest")
             axes[r, 0].set_ylabel(name, fontsize=7)
     for ax in axes.flat:
         ax.set_xticks([])

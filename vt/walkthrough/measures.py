@@ -32,15 +32,35 @@ def filter_similarity(filters: Tensor) -> float:
     return float(cosines[:, off_diagonal].mean())
 
 
-def spread_from_uniform(relations: Tensor) -> float:
-    """The largest ``|w - 1/L|`` over the token-to-token weights ``(B, L, L)`` of eq. 3: 0 where every token reads
-    all ``L`` tokens alike (then eq. 3 adds the same mean token to each)."""
-    return float((relations - 1 / relations.shape[-1]).abs().max())
+def token_similarity(tokens: Tensor) -> float:
+    """Mean cosine similarity between the different tokens ``(B, L, D)`` of one image, over images: near 1 where the
+    ``L`` tokens have collapsed into one."""
+    unit = torch.nn.functional.normalize(tokens.float(), dim=-1)
+    cosines = unit @ unit.transpose(1, 2)  # (B, L, L)
+    off_diagonal = ~torch.eye(tokens.shape[1], dtype=torch.bool)
+    return float(cosines[:, off_diagonal].mean())
 
 
-def winners(projection: Tensor) -> tuple[int, float]:
+def spread_from_uniform(relations: Tensor) -> tuple[float, float]:
+    """The largest and the mean ``|w - 1/L|`` over the token-to-token weights ``(B, L, L)`` of eq. 3: 0 where every
+    token reads all ``L`` tokens alike (then eq. 3 adds the same mean token to each)."""
+    gap = (relations - 1 / relations.shape[-1]).abs()
+    return float(gap.max()), float(gap.mean())
+
+
+def transformer_terms(tokens: Tensor, relations: Tensor, tokens_out: Tensor) -> tuple[float, float]:
+    """How much eq. 3's attention term ``softmax(...) T`` and eq. 4's feed-forward term each add to the tokens, as a
+    share of the tokens' norm (mean over tokens and images): ``T_out = T + attention + feed-forward``."""
+    attention = relations @ tokens  # eq. 3's added term
+    feed_forward = tokens_out - tokens - attention  # eq. 4's added term
+    norm = tokens.norm(dim=-1)
+    return float((attention.norm(dim=-1) / norm).mean()), float((feed_forward.norm(dim=-1) / norm).mean())
+
+
+def winners(projection: Tensor) -> tuple[int, float, float]:
     """For the pixel-to-token weights ``(B, HW, L)`` of eq. 5: how many distinct tokens are some pixel's largest
-    weight, in any image, and the share of pixels whose largest weight goes to the most frequent winner."""
+    weight, in any image; the share of pixels whose largest weight goes to the most frequent winner; and the mean of
+    each pixel's largest weight (``1/L`` where a pixel reads all tokens alike, 1 where it reads one)."""
     best = projection.argmax(dim=-1).flatten()
     counts = torch.bincount(best, minlength=projection.shape[-1])
-    return int((counts > 0).sum()), float(counts.max() / best.numel())
+    return int((counts > 0).sum()), float(counts.max() / best.numel()), float(projection.max(dim=-1).values.mean())
