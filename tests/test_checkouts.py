@@ -42,7 +42,7 @@ def _run_probe(checkout: Path, env: dict) -> str:
                           "--no-progress-bar"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     executed = nbformat.read(checkout / "out.ipynb", as_version=4)
-    return "".join(o.get("text", "") for o in executed.cells[0].outputs)
+    return "".join(o.get("text", "") for o in executed.cells[-1].outputs)
 
 
 @pytest.mark.skipif(not (ROOT / ".venv").is_symlink(), reason="needs the .venv link that scripts/ensure_env.sh makes")

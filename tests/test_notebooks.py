@@ -449,7 +449,7 @@ def test_a_saved_notebook_keeps_the_last_state_of_each_line_and_no_progress_bar(
                                   "print('done', file=sys.stderr)")])
     nbformat.write(nb, source)
     execute(source, tmp_path / "out.ipynb", {}, progress_bar=False)
-    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs
+    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs
     assert [(o.name, o.text) for o in outputs] == [("stdout", "start\nrun A 4/4\n"), ("stderr", "done\n")]
 
 
@@ -493,7 +493,7 @@ def test_the_kernels_sockets_stay_out_of_its_working_directory_and_are_removed(t
         "print(sorted(n for n in os.listdir('.') if stat.S_ISSOCK(os.stat(n).st_mode)))\n"
         f"print(len(list(Path(jupyter_runtime_dir()).glob('vt-{os.getpid()}-kernel-ipc-*'))))")]), source)
     execute(source, tmp_path / "out.ipynb", {}, cwd=cwd, progress_bar=False)
-    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs[0].text == "[]\n5\n"
+    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs[0].text == "[]\n5\n"
     assert not list(Path(jupyter_runtime_dir()).glob(f"vt-{os.getpid()}-kernel-ipc-*"))
 
 
@@ -546,3 +546,32 @@ def test_a_summary_is_shown_rounded_for_reading():
     assert (shown["test top-1"], shown["± over seeds"], shown["train top-1"], shown["train − test"]) == (
         "87.5%", "0.1 pt", "94.0%", "+6.5 pt")
     assert (shown["images/s"], shown["MFLOPs"], shown["M params"]) == ("788", 40.9, 0.270)
+
+
+def test_a_saved_notebook_says_under_its_title_when_and_how_long_it_ran_and_how_long_its_runs_trained(tmp_path):
+    from vt.execute import stamp_runtime
+
+    executed = tmp_path / "01_x.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · a title"), nbformat.v4.new_code_cell("1")])
+    nb.metadata["papermill"] = {"duration": 12.4, "end_time": "2026-12-01T01:02:03.000000"}
+    nbformat.write(nb, executed)
+    folder = tmp_path / "01_x"
+    for run, wall in (("a-seed0", [50.0, 100.0]), ("b-seed0", [1800.0, 3700.0])):  # the last wall time counts
+        (folder / "runs" / run).mkdir(parents=True)
+        pd.DataFrame({"epoch": [1, 2], "wall_time_s": wall}).to_csv(folder / "runs" / run / "history.csv", index=False)
+    environment = {"device": "cpu", "device_name": "Some CPU", "cpus": 2}
+    (folder / "parameters.json").write_text(json.dumps({"parameters": {}, "environment": environment}))
+    stamp_runtime(executed, folder)
+    stamp_runtime(executed, folder)  # a rerun replaces the line, never adds a second
+    cells = nbformat.read(executed, as_version=4).cells
+    assert [c.metadata.get("tags", []) for c in cells] == [[], ["runtime"], []]
+    assert cells[1].source == ("*This copy was executed on 2026-12-01 in 12 s (Some CPU, 2 cores). The 2 runs it shows "
+                               "trained for 63 min in all (Some CPU, 2 cores).*")  # (100 + 3700) s
+
+
+def test_every_saved_notebook_under_results_carries_one_runtime_line_under_its_title():
+    for path in sorted((ROOT / "results").glob("*/[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        stamped = [i for i, c in enumerate(cells) if "runtime" in c.metadata.get("tags", [])]
+        assert stamped == [1], (path, stamped)
+        assert cells[1].source.startswith("*This copy was executed on 20"), path

@@ -116,7 +116,26 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
     finally:
         if written.exists():
             nbformat.write(tidy(nbformat.read(written, as_version=4), dropped), written)
+    stamp_runtime(written, output.parent / output.stem)
     written.replace(output)
+
+
+def stamp_runtime(executed: Path, folder: Path) -> None:
+    """Put the runtime line (``vt.report.readers.runtime_line``) atop the executed notebook, under its title, as a
+    markdown cell tagged ``runtime``, replacing any it had."""
+    import torch
+
+    from vt.report.readers import RUNTIME_TAG, runtime_line
+    from vt.train import environment
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if RUNTIME_TAG not in c.metadata.get("tags", [])]
+    cell = nbformat.v4.new_markdown_cell(runtime_line(executed, folder, environment(torch.device("cpu"))))
+    cell.metadata["tags"] = [RUNTIME_TAG]
+    first = nb.cells[0] if nb.cells else None
+    after_title = first is not None and first.cell_type == "markdown" and first.source.startswith("#")
+    nb.cells.insert(1 if after_title else 0, cell)
+    nbformat.write(nb, executed)
 
 
 def written_to(output: Path) -> Path:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from vt.findings.base import (INCONCLUSIVE, LEVEL_TOLERANCE, MISSING, NOT_REPRODUCED, NOT_RUN, REACH_TOLERANCE,
-                              REPRODUCED, SMOKE, Finding, found_runs)
+                              REPRODUCED, SMOKE, VERDICT_COLOURS, Finding, found_runs)
 from vt.findings.beyond_accuracy import (FLOPS_RATIO_TOLERANCE, attention_on_objects, vt_cheaper, vt_fpn_fewer_flops,
                                          vt_fpn_matches_miou)
 from vt.findings.classification import (filter_beats_pooling, narrow_tokens_better, recurrent_beats_filter,
@@ -36,7 +36,7 @@ from vt.findings.classification import (filter_beats_pooling, narrow_tokens_bett
                                         vt_beats_resnet, vt_slower)
 
 __all__ = ["INCONCLUSIVE", "LEVEL_TOLERANCE", "MISSING", "NOT_REPRODUCED", "NOT_RUN", "REACH_TOLERANCE", "REPRODUCED",
-           "SMOKE", "Finding", "found_runs", "FLOPS_RATIO_TOLERANCE", "attention_on_objects", "vt_cheaper",
+           "SMOKE", "VERDICT_COLOURS", "Finding", "found_runs", "FLOPS_RATIO_TOLERANCE", "attention_on_objects", "vt_cheaper",
            "vt_fpn_fewer_flops", "vt_fpn_matches_miou", "filter_beats_pooling", "narrow_tokens_better",
            "recurrent_beats_filter", "resnet20_matches_he", "tokens_level", "upscaling_helps", "vit_beats_resnets",
            "vt_beats_resnet", "vt_slower", "CHECKS"]

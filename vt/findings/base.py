@@ -14,6 +14,9 @@ from vt import stats
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = stats.REPRODUCED, stats.NOT_REPRODUCED, "not yet run"
 INCONCLUSIVE, SMOKE = stats.INCONCLUSIVE, "pipeline ran (synthetic data)"
+# How charts colour each verdict: held green, failed red, undecided amber, nothing tested greys.
+VERDICT_COLOURS = {REPRODUCED: "#2e7d32", NOT_REPRODUCED: "#c62828", INCONCLUSIVE: "#f9a825", SMOKE: "#90a4ae",
+                   NOT_RUN: "#e0e0e0"}
 # "About the same": the whole interval within this many points (accuracy, 0-1) of zero.
 LEVEL_TOLERANCE = 0.01
 

@@ -54,11 +54,14 @@ def summary_markdown(results_dir: str | Path = "results") -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-def _minutes(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A duration for reading: seconds under 90 s, minutes under 2 h, else hours."""
+    if seconds >= 7200:
+        return f"{seconds / 3600:.1f} h"
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def _training_seconds(folder: Path) -> tuple[int, float]:
+def training_seconds(folder: Path) -> tuple[int, float]:
     """How many runs landed in ``folder/runs/`` and their summed wall time (each history's last ``wall_time_s``)."""
     histories = sorted(folder.glob("runs/*/history.csv"))
     total = 0.0
@@ -69,20 +72,22 @@ def _training_seconds(folder: Path) -> tuple[int, float]:
     return len(histories), total
 
 
-def _machine(record: dict) -> str:
+def machine_name(env: dict) -> str:
+    """A machine as ``vt.train.environment`` records it: the CPU and its cores, or the GPU."""
+    cores = env.get("cpus")
+    return f"{env.get('device_name', '?')}, {cores} cores" if env.get("device") == "cpu" and cores else env.get(
+        "device_name", "?")
+
+
+def machine(record: dict) -> str:
     """Where a notebook's runs trained, as its ``parameters.json`` records it: the machines named in ``trained_on``
     (runs trained elsewhere), else the notebook's own machine when it trained (not ``read_only``)."""
-    def name(env: dict) -> str:
-        cores = env.get("cpus")
-        return f"{env.get('device_name', '?')}, {cores} cores" if env.get("device") == "cpu" and cores else env.get(
-            "device_name", "?")
-
-    elsewhere = sorted({name(env) for env in record.get("trained_on", {}).values()})
+    elsewhere = sorted({machine_name(env) for env in record.get("trained_on", {}).values()})
     if elsewhere:
         return "; ".join(elsewhere)
     if record.get("parameters", {}).get("read_only") or not record.get("environment"):
         return "not recorded"
-    return name(record["environment"])
+    return machine_name(record["environment"])
 
 
 def runtimes(results_dir: str | Path = "results") -> pd.DataFrame:
@@ -94,9 +99,9 @@ def runtimes(results_dir: str | Path = "results") -> pd.DataFrame:
         meta = nbformat.read(path, as_version=4).metadata.get("papermill", {})
         recorded = path.parent / path.stem / "parameters.json"
         record = json.loads(recorded.read_text()) if recorded.exists() else {}
-        runs, training = _training_seconds(path.parent / path.stem)
+        runs, training = training_seconds(path.parent / path.stem)
         rows.append({"profile": path.parent.name, "notebook": path.stem, "executed_s": meta.get("duration"),
-                     "runs": runs, "training_s": training, "machine": _machine(record)})
+                     "runs": runs, "training_s": training, "machine": machine(record)})
     return pd.DataFrame(rows)
 
 
@@ -112,8 +117,8 @@ def runtimes_markdown(results_dir: str | Path = "results") -> str:
     lines = ["| profile | notebook | runs | training (all runs, summed) | the notebook, last executed | trained on |",
              "|---|---|---:|---:|---:|---|"]
     for r in pd.concat([smoke, table[table.profile != "smoke"]]).itertuples():
-        training = _minutes(r.training_s) if r.runs else "—"
-        executed = _minutes(r.executed_s) if pd.notna(r.executed_s) else "—"
+        training = duration(r.training_s) if r.runs else "—"
+        executed = duration(r.executed_s) if pd.notna(r.executed_s) else "—"
         data = REAL_DATA.get(r.profile, r.profile)
         machine = "—" if r.machine == "not recorded" and not r.runs else r.machine
         lines.append(f"| `{r.profile}` ({data}) | `{r.notebook}` | {r.runs or '—'} | {training} | {executed} | "
@@ -121,6 +126,27 @@ def runtimes_markdown(results_dir: str | Path = "results") -> str:
     if len(smoke):
         total = smoke.executed_s.sum()
         machines = smoke.machine[smoke.machine != "not recorded"]
-        lines.append(f"| `smoke`: every notebook | `./run_all.sh` | | | {_minutes(total)} | "
+        lines.append(f"| `smoke`: every notebook | `./run_all.sh` | | | {duration(total)} | "
                      f"{machines.mode().iloc[0] if len(machines) else '—'} |")
     return "\n".join(lines)
+
+
+RUNTIME_TAG = "runtime"
+
+
+def runtime_line(executed: Path, folder: Path, here: dict) -> str:
+    """The line atop a saved notebook: when and how long ``executed`` ran (papermill's record) and on what machine
+    (the environment its ``folder/parameters.json`` records, else ``here``, as ``vt.train.environment`` gives it),
+    and how long the runs landed in ``folder/runs/`` trained in all, and where."""
+    meta = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
+    recorded = folder / "parameters.json"
+    record = json.loads(recorded.read_text()) if recorded.exists() else {}
+    when = str(meta.get("end_time") or "")[:10]
+    line = (f"*This copy was executed on {when} in {duration(meta.get('duration') or 0)} "
+            f"({machine_name(record.get('environment') or here)}).")
+    runs, seconds = training_seconds(folder)
+    if runs:
+        where = machine(record) if record else "not recorded"
+        line += (f" The {runs} run{'s' * (runs > 1)} it shows trained for {duration(seconds)} in all"
+                 f"{'' if where == 'not recorded' else f' ({where})'}.")
+    return line + "*"
