@@ -73,14 +73,6 @@ def test_every_tool_exits_with_the_status_its_main_returns():
         assert "sys.exit(main())" in path.read_text(), path
 
 
-def test_a_notebook_refusing_its_parameters_fails_vt_execute_with_status_2(tmp_path):
-    result = _run("vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(tmp_path / "out.ipynb"),
-                  "-p", "tokenizers", '["bogus"]', "--no-progress-bar", "--cwd", str(ROOT / "notebooks"))
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("error: ") and "bogus" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def test_the_user_errors_vt_execute_knows_are_every_kind_of_config_and_data_error():
     importlib.import_module("vt.weights")  # defines WeightsError
 

@@ -129,28 +129,21 @@ def test_a_parameter_of_another_notebook_is_left_unused():
     assert P.unused == ["epochs"] and "epochs" not in P.values
 
 
-def test_vt_execute_reports_a_failed_notebook_in_one_line_and_keeps_the_last_finished_one(tmp_path):
+def test_vt_execute_reports_a_refused_parameter_in_one_line_with_status_2_and_keeps_the_last_finished_one(tmp_path):
     (tmp_path / "out.ipynb").write_text("the last finished run")
     run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"),
                           str(tmp_path / "out.ipynb"), "-p", "epochz", "2", "--no-progress-bar"],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode != 0
+    assert run.returncode == 2  # a ConfigError in the notebook is the user's: status 2, as every tool's bad input
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "epochz" in last and str(tmp_path / ".partial-out.ipynb") in last
-    assert "without encryption" not in run.stderr
+    assert "without encryption" not in run.stderr and "Traceback" not in run.stderr
     assert (tmp_path / "out.ipynb").read_text() == "the last finished run"
     assert "epochz" in (tmp_path / ".partial-out.ipynb").read_text()  # the failed copy, with its traceback
 
 
-def test_papermill_with_an_unknown_parameter_fails_with_its_name(tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError, match="unknown parameter.*epochz"):
-        papermill.execute_notebook(str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(tmp_path / "out.ipynb"),
-                                   parameters={"epochz": 2}, kernel_name="vt", cwd=str(ROOT / "notebooks"),
-                                   progress_bar=False)
-
-
 def test_a_notebook_runs_as_a_user_would_and_leaves_the_profiles_results_alone(tmp_path, monkeypatch):
-    """The README's example: two tokenizers, two epochs, JSON list from the command line, no TCP warning. Its
+    """The README's example: two tokenizers, other epochs, JSON list from the command line, no TCP warning. Its
     parameters are not the smoke profile's, so its results go to a folder named for what changed: the committed
     smoke results stay as they are."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
@@ -159,13 +152,13 @@ def test_a_notebook_runs_as_a_user_would_and_leaves_the_profiles_results_alone(t
     before = {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()}
     out = tmp_path / "out.ipynb"
     run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(out),
-                          "-p", "epochs", "2", "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
+                          "-p", "epochs", "1", "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
                           "-p", "eval_size", "128", "--cwd", str(ROOT / "notebooks")],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "without encryption" not in run.stderr  # the kernel is reached over IPC, not TCP
     assert {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()} == before
-    own = tmp_path / "results" / "smoke-tokenizers-filter-pooling-train_size-256-eval_size-128-epochs-2" / "02_tokenizers"
+    own = tmp_path / "results" / "smoke-tokenizers-filter-pooling-train_size-256-eval_size-128-epochs-1" / "02_tokenizers"
     summary = (own / "summary.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in summary[1:]] == ["filter", "pooling"]
     assert "images_per_s_seeds" in summary[0].split(",")
