@@ -82,3 +82,18 @@ def test_a_headless_browser_opens_the_index_and_every_figure_decodes(report):
     decoded = re.search(r'data-decoded="(\d+)"', dom)
     assert decoded, dom[-500:]
     assert int(decoded.group(1)) == len(_figures(index.read_text())) > 0
+
+
+def test_every_verdict_of_the_claims_table_is_coloured_by_what_it_means(report):
+    from vt.findings import NOT_REPRODUCED, REPRODUCED, VERDICT_COLOURS
+    from vt.report.page import coloured_verdicts
+
+    index, _ = report
+    page = index.read_text()
+    claims = page[page.index("<h2>Claims</h2>"):]
+    rows = claims[:claims.index("</table>")].count("<tr>") - 1  # less the header
+    assert claims.count('<td class="verdict"') == rows > 0
+    cells = coloured_verdicts("<td>reproduced</td><td>not reproduced (differs on CIFAR-10)</td><td>reproducedly</td>")
+    assert cells == (f'<td class="verdict" style="background: {VERDICT_COLOURS[REPRODUCED]}; color: #fff">reproduced'
+                     f'</td><td class="verdict" style="background: {VERDICT_COLOURS[NOT_REPRODUCED]}; color: #fff">'
+                     "not reproduced (differs on CIFAR-10)</td><td>reproducedly</td>")

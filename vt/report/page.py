@@ -11,11 +11,13 @@ the pages.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from pathlib import Path
 
 import jinja2
 
+from vt.findings import NOT_REPRODUCED, REPRODUCED, VERDICT_COLOURS
 from vt.notebooks import results_root
 from vt.report import REAL_DATA, markdown, profiles
 from vt.report.overview import OVERVIEW
@@ -38,6 +40,21 @@ th { background: #f3f3f3; }
 figure { display: inline-block; margin: 0.5rem; }
 figure img { max-width: 36rem; border: 1px solid #ddd; }
 figcaption { font-size: 0.8rem; color: #555; }"""
+
+
+_VERDICT_CELL = re.compile(r"<td>(" + "|".join(re.escape(v) for v in sorted(VERDICT_COLOURS, key=len, reverse=True))
+                           + r")(?=[ <])")
+
+
+def coloured_verdicts(page: str) -> str:
+    """The claims table's verdict cells coloured by what they mean (``vt.findings.VERDICT_COLOURS``: held green,
+    failed red, undecided amber, nothing tested grey)."""
+    def cell(match: re.Match) -> str:
+        colour = VERDICT_COLOURS[match.group(1)]
+        text = "#fff" if colour in (VERDICT_COLOURS[REPRODUCED], VERDICT_COLOURS[NOT_REPRODUCED]) else "#000"
+        return f'<td class="verdict" style="background: {colour}; color: {text}">{match.group(1)}'
+
+    return _VERDICT_CELL.sub(cell, page)
 
 
 def notebooks(profile_dir: Path) -> list[Path]:
@@ -97,7 +114,7 @@ def write(out_dir: str | Path, results_dir: str | Path = "results") -> Path:
                   f'<figure><img src="{OVERVIEW}" alt="test accuracy against MFLOPs, every study" '
                   'style="max-width: 100%"><figcaption>Test accuracy against cost for every study on real data, '
                   "with a 95% interval over seeds (hollow: one seed).</figcaption></figure>"]
-    lines += ["<h2>Claims</h2>", markdown2html(markdown(results_dir))]
+    lines += ["<h2>Claims</h2>", coloured_verdicts(markdown2html(markdown(results_dir)))]
     for profile in found:
         lines += _profile_section(profile, root / profile, out, exporter)
     lines.append("</body></html>")
