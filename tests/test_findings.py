@@ -1,5 +1,7 @@
 """vt.findings, vt.report and vt.object_attention: verdicts follow the numbers, both ways; the report reads only files."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -273,6 +275,27 @@ def test_speed_is_judged_over_seeds_and_runs_that_shared_a_device_decide_nothing
     assert np.isnan(summary_module._shared_by(history)) and np.isnan(summary_module._shared_by(history.drop(columns="shared_by")))
     assert summary_module._shared_by(history.fillna(1)) == 1
     assert "4 runs sharing" in report._speed(next(shared.itertuples()))
+
+
+def test_speeds_of_runs_trained_on_different_machines_decide_nothing(tmp_path):
+    rows = [{"label": "resnet20", "model": "resnet20", "eval_acc": 0.9, "images_per_s": 900.0,
+             "images_per_s_seeds": "880 900 920", "run_keys": '["resnet20-seed0"]'},
+            {"label": "vt_resnet20", "model": "vt_resnet20", "eval_acc": 0.9, "images_per_s": 800.0,
+             "images_per_s_seeds": "790 800 810", "run_keys": '["vt_resnet20-seed0"]'}]
+    table = summary(rows)
+    table.attrs["folder"] = str(tmp_path)
+
+    def land(key: str, device: str) -> None:
+        (tmp_path / "runs" / key).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "runs" / key / "config.json").write_text(json.dumps({"environment": {"device_name": device}}))
+
+    land("resnet20-seed0", "CPU A")
+    land("vt_resnet20-seed0", "CPU A")
+    assert findings.vt_slower(table).verdict == findings.REPRODUCED  # one machine: the seeds decide
+    land("vt_resnet20-seed0", "CPU B")
+    finding = findings.vt_slower(table)
+    assert finding.verdict == findings.NOT_RUN
+    assert "different machines (resnet20 on CPU A; vt_resnet20 on CPU B)" in finding.evidence
 
 
 def test_a_profile_the_report_does_not_list_still_outranks_the_smoke_run(tmp_path):

@@ -2,8 +2,8 @@
 
 One list, ``DEVIATIONS``, is the single place these are written down: ``notebooks/04_flops.ipynb`` prints it as a
 table with each cost counted on the models (``vt.flops``, VT-ResNet-18 at 224x224 with 1000 classes, Table 2's
-setting, unless a row names another model) and writes ``results/<profile>/04_flops/deviations.csv``; README shows
-that file (``python -m vt.report --update-docs``). A cost is what the departure adds to the model as this
+setting, unless a row names another model) and writes ``results/<profile>/04_flops/deviations.csv``;
+docs/deviations.md shows that file (``python -m vt.report --update-docs``). A cost is what the departure adds to the model as this
 collection builds it, against the paper's text taken literally: negative where it saves.
 
 The rows about public implementations describe their code at the commit named, as read and run beside this
@@ -212,7 +212,7 @@ DEVIATIONS: list[Deviation] = [
               "HW/L = 12 times fewer products for that term; FLOPs are reported in both orders",
               _projector_order,
               "tests/test_models.py::test_projector_matches_equation_5_in_the_direct_order; "
-              "tests/test_flops.py::test_eq5_as_written_computes_the_same_and_costs_what_the_paper_counts; README FLOPs table"),
+              "tests/test_flops.py::test_eq5_as_written_computes_the_same_and_costs_what_the_paper_counts; docs/flops.md"),
     Deviation(OURS, "last module's projector", "not said", "the last module's tokens go to the head; no projector is built",
               "its projected map would be unused", _last_projector, "tests/test_models.py::test_vt_resnet_structure_follows_the_paper"),
     Deviation(OURS, "classification head", "a standard average pool and a fully-connected layer",
@@ -291,7 +291,7 @@ def table(costs: Costs | None = None) -> pd.DataFrame:
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    """The table as README and ``04_flops`` show it (``|`` inside a cell escaped)."""
+    """The table as docs/deviations.md and ``04_flops`` show it (``|`` inside a cell escaped)."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in frame.itertuples(index=False):
         lines.append("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")

@@ -130,6 +130,20 @@ def _arm(summary: pd.DataFrame, row: pd.Series) -> stats.Arm:
     return stats.Arm(float(row.eval_acc), std, seeds, None if size is None or pd.isna(size) else int(size), correct)
 
 
+def machines(summary: pd.DataFrame, row: pd.Series) -> set[str]:
+    """The machines (device names) that the row's runs trained on, as each landed run's ``config.json`` records its
+    environment; empty where no run landed (a smoke run keeps none)."""
+    folder, keys = summary.attrs.get("folder"), row.get("run_keys")
+    if not folder or not isinstance(keys, str):
+        return set()
+    found = set()
+    for key in json.loads(keys):
+        path = Path(folder) / "runs" / key / "config.json"
+        if path.exists():
+            found.add((json.loads(path.read_text()).get("environment") or {}).get("device_name", "unknown"))
+    return found
+
+
 def _all_hold(summary: pd.DataFrame, verdicts: list[str]) -> str:
     """A claim that needs every comparison: reproduced when all are, not reproduced when any is not, inconclusive
     otherwise; the smoke verdict on synthetic data."""
@@ -151,13 +165,14 @@ def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], deci
     i = min(range(len(differences)), key=lambda k: differences[k].difference)
     closest = differences[i]
     closest.seeds = min(d.seeds for d in differences)
-    return verdict, closest, _claim_p(verdict, decided), closest_of(f"{pairs[i][0].label} − {pairs[i][1].label}",
-                                                                     len(pairs))
+    contrast = least_favourable_of(f"{pairs[i][0].label} − {pairs[i][1].label}", len(pairs))
+    return verdict, closest, _claim_p(verdict, decided), contrast
 
 
-def closest_of(contrast: str, pairs: int) -> str:
-    """``contrast``, said to be the closest of ``pairs`` pairs where a claim compared several."""
-    return f"{contrast} (the closest of {pairs} pairs)" if pairs > 1 else contrast
+def least_favourable_of(contrast: str, pairs: int) -> str:
+    """``contrast``, said to be the least favourable to the claim of ``pairs`` pairs where a claim compared several
+    (the one a verdict that needs every pair rests on)."""
+    return f"{contrast} (the least favourable of {pairs} pairs)" if pairs > 1 else contrast
 
 
 def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:

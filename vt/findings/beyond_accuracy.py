@@ -69,7 +69,11 @@ def vt_cheaper(flops: pd.DataFrame) -> Finding:
                for v, r in pairs if models.mparams[v] > models.mparams[r] * 1.01]
     evidence = "; ".join(f"{v} {models.mflops[v]:.0f} MFLOPs / {models.mparams[v]:.2f} M vs {r} {models.mflops[r]:.0f} / "
                          f"{models.mparams[r]:.2f} M" for v, r in pairs)
-    reason = ("because " + " and ".join(failed) + " (more than 1% over counts as more)" if failed else
+    fewer_flops = [v for v, r in pairs if models.mflops[v] < models.mflops[r]]
+    fewer_params = [v for v, r in pairs if models.mparams[v] <= models.mparams[r] * 1.01]
+    tally = (f"; {len(fewer_flops)} of {len(pairs)} VT-ResNets count fewer FLOPs and {len(fewer_params)} of "
+             f"{len(pairs)} no more parameters than their ResNets")
+    reason = ("because " + " and ".join(failed) + " (more than 1% over counts as more)" + tally if failed else
               "because every VT-ResNet counts fewer FLOPs and no more parameters (within 1%) than its ResNet")
     return Finding(key, source, claim, NOT_REPRODUCED if failed else REPRODUCED, evidence + ".", because=reason)
 

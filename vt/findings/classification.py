@@ -9,7 +9,7 @@ import pandas as pd
 from vt import stats
 from vt.findings.base import (INCONCLUSIVE, LEVEL_TOLERANCE, NOT_REPRODUCED, NOT_RUN, REACH_TOLERANCE, REPRODUCED,
                               SMOKE, Finding, _all_hold, _arm, _claim_p, _compared, _judge, _missing, _pct, _row,
-                              _synthetic, because, closest_of)
+                              _synthetic, because, least_favourable_of, machines)
 from vt.reference import HE_2016_RESNET20
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -51,7 +51,8 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     """Report, conclusion: the visual transformers train slower than the ResNets.
 
     Only runs known to have had the device to themselves count (``shared_by`` 1 in every epoch; unknown for
-    histories from before it was recorded). Each seed's run gives one speed, its median training images/s over the
+    histories from before it was recorded), and only runs that all trained on one kind of machine (each landed run's
+    recorded device). Each seed's run gives one speed, its median training images/s over the
     epochs after the first (compilation, warm-up), which an epoch slowed by other work on the machine does not move; seeds are the replicates, as for
     accuracy. For each VT model and ResNet the ratio of their mean log speeds gets a 95% Welch interval over seeds
     (``vt.stats.speed_ratio``). Reproduced when every VT model's interval lies below 1, not reproduced when some
@@ -71,6 +72,11 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     if shared.max() > 1:
         return Finding(key, source, claim, NOT_RUN, f"These runs trained {shared.max():.0f} at a time on one device, so "
                        f"their images/s ({evidence}) are not the models' own speeds: see `python -m vt.bench`.")
+    where = {r.label: machines(summary, r) for _, r in summary.iterrows()}
+    if len(set().union(*where.values())) > 1:
+        listed = "; ".join(f"{label} on {', '.join(sorted(m))}" for label, m in where.items() if m)
+        return Finding(key, source, claim, NOT_RUN, f"These runs trained on different machines ({listed}), so their "
+                       f"images/s ({evidence}) compare the machines as much as the models: see `python -m vt.bench`.")
     speeds = {r.label: _seed_speeds(r) for _, r in summary.iterrows()}
     if not all(speeds.values()):
         return Finding(key, source, claim, SMOKE if _synthetic(summary) else INCONCLUSIVE,
@@ -83,7 +89,7 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     per_seed = "; ".join(f"{label} {' '.join(f'{s:.0f}' for s in values)}" for label, values in speeds.items())
     pairs = ", ".join(f"{v.label} / {r.label} {_ratio(d)}" for v, r, d in ratios)
     change = _percent_change(closest)
-    contrast = closest_of(f"{vt.label}'s speed against {resnet.label}'s", len(ratios))
+    contrast = least_favourable_of(f"{vt.label}'s speed against {resnet.label}'s", len(ratios))
     return Finding(key, source, claim, verdict, f"Speed ratio, mean over seeds [95% CI]: {pairs}. Each seed's "
                    f"median training images/s: {per_seed}.", closest.seeds, *change, unit="%",
                    p_value=_claim_p(verdict, decided),

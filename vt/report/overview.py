@@ -1,8 +1,9 @@
 """One figure for the whole collection: every study on real data, its arms' test accuracy against their cost in
 MFLOPs, with a 95% interval over seeds (``results/overview.png``; README and the HTML report show it first).
 
-The interval is the seed-level Student-t interval of each arm's mean, ``mean ± t_{0.975, n-1} s / sqrt(n)``; the
-claims' intervals also count the test images' sampling (``vt.stats``), so they are wider. An arm with one seed is
+The interval is the seed-level Student-t interval of each arm's mean, ``mean ± t_{0.975, n-1} s / sqrt(n)``, drawn for
+arms of at least 3 seeds, as a verdict needs (with 2, its one degree of freedom makes it too wide to read); the
+claims' intervals also count the test images' sampling (``vt.stats``), so they are wider. An arm with fewer seeds is
 drawn hollow, without an interval. Written by ``python -m vt.report --update-docs`` from the files under ``results/``.
 """
 
@@ -23,6 +24,7 @@ from scipy import stats  # noqa: E402
 
 FAMILIES = {"VT-ResNet": "tab:orange", "ResNet": "tab:blue", "ViTResNet": "tab:green"}
 OVERVIEW = "overview.png"
+MIN_SEEDS = 3  # the fewest seeds an arm needs for a verdict, and for its interval here
 
 
 def family(model: str) -> str:
@@ -38,7 +40,7 @@ def family(model: str) -> str:
 def points(results_dir: str | Path = "results") -> pd.DataFrame:
     """Every arm of every study on real data: ``profile``, ``notebook``, ``dataset``, ``epochs``, ``label``,
     ``family``, ``mflops``, ``seeds``, the mean test accuracy ``acc`` in percent and its 95% seed interval ``lo``,
-    ``hi`` (NaN with one seed)."""
+    ``hi`` (NaN under ``MIN_SEEDS`` seeds)."""
     from vt.report import accuracies
 
     runs = accuracies(results_dir)
@@ -46,7 +48,7 @@ def points(results_dir: str | Path = "results") -> pd.DataFrame:
         return pd.DataFrame(columns=["profile", "notebook", "dataset", "epochs", "label", "family", "mflops",
                                      "seeds", "acc", "lo", "hi"])
     real = runs[(runs.profile != "smoke") & (runs.dataset != "synthetic")].copy()
-    half = [stats.t.ppf(0.975, n - 1) * s / math.sqrt(n) if n > 1 else math.nan
+    half = [stats.t.ppf(0.975, n - 1) * s / math.sqrt(n) if n >= MIN_SEEDS else math.nan
             for n, s in zip(real.seeds, real.eval_acc_std)]
     real["acc"] = 100 * real.eval_acc
     real["lo"] = real.acc - 100 * pd.Series(half, index=real.index)
@@ -72,12 +74,14 @@ def figure(table: pd.DataFrame) -> Figure:
         arms = arms.groupby(["mflops", "acc"], as_index=False, sort=False).agg(
             {"label": " = ".join, "family": "first", "seeds": "first", "lo": "first", "hi": "first",
              "epochs": "first"})
-        for arm in arms.itertuples():
+        for k, arm in enumerate(arms.sort_values("acc").itertuples()):
             colour = FAMILIES[arm.family]
-            one = arm.seeds < 2
+            one = arm.seeds < MIN_SEEDS
             ax.errorbar(arm.mflops, arm.acc, yerr=None if one else [[arm.acc - arm.lo], [arm.hi - arm.acc]],
                         fmt="o", color=colour, mfc="white" if one else colour, capsize=3, ms=5)
-            ax.annotate(arm.label, (arm.mflops, arm.acc), textcoords="offset points", xytext=(5, 3), fontsize=6.5)
+            ax.annotate(arm.label, (arm.mflops, arm.acc), textcoords="offset points",  # alternate sides apart
+                        xytext=(5, 3) if k % 2 else (-5, -9), ha="left" if k % 2 else "right", fontsize=6.5,
+                        color=colour)
         if arms.mflops.max() > 4 * arms.mflops.min():
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
@@ -92,9 +96,11 @@ def figure(table: pd.DataFrame) -> Figure:
         ax.set_xlabel("MFLOPs per image", fontsize=7)
         ax.set_ylabel("test top-1 (%)", fontsize=7)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=name) for name, c in FAMILIES.items()]
-    handles.append(plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white", label="one seed (no interval)"))
+    handles.append(plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white",
+                              label=f"fewer than {MIN_SEEDS} seeds (no interval)"))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.suptitle("Every study on real data: test accuracy against cost, 95% interval over seeds", fontsize=10)
+    fig.suptitle("Every study on real data: test accuracy against cost, 95% interval over seeds (each panel its own "
+                 "scale; the claims' intervals also count the test images)", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 

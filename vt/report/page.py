@@ -113,7 +113,7 @@ def write(out_dir: str | Path, results_dir: str | Path = "results") -> Path:
         lines += ['<h2>Every study at a glance</h2>',
                   f'<figure><img src="{OVERVIEW}" alt="test accuracy against MFLOPs, every study" '
                   'style="max-width: 100%"><figcaption>Test accuracy against cost for every study on real data, '
-                  "with a 95% interval over seeds (hollow: one seed).</figcaption></figure>"]
+                  "with a 95% interval over seeds (hollow: fewer than 3 seeds, no interval).</figcaption></figure>"]
     lines += ["<h2>Claims</h2>", coloured_verdicts(markdown2html(markdown(results_dir)))]
     for profile in found:
         lines += _profile_section(profile, root / profile, out, exporter)

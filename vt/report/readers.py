@@ -4,6 +4,7 @@ words (``summary_markdown``) and how long each notebook took (``runtimes_markdow
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -14,7 +15,7 @@ from vt.notebooks.declaration import results_root
 
 # The order the summary reads in, and what each group is called there.
 GROUPS = [(REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"), (INCONCLUSIVE, "Not settled"),
-          (NOT_RUN, "Not yet run"), (SMOKE, "Only the synthetic pipeline check so far")]
+          (NOT_RUN, "Not yet run, or no run yet that can decide it"), (SMOKE, "Only the synthetic pipeline check so far")]
 
 
 def _line(row, root: Path) -> str:
@@ -29,7 +30,33 @@ def _line(row, root: Path) -> str:
     where = evidence_from(row, root)
     where = where if where == "counted" else f"on {where}"
     why = f", {row.because}" if isinstance(row.because, str) and row.because else ""
-    return f"- {claim} ({row.source}), {where}{why}."
+    family = re.match(r"(holds|does not hold) \((.*)\)", str(getattr(row, "family", "")))
+    together = ""
+    if family:
+        too = " too" if family.group(1) == "holds" else ""
+        together = f"; this verdict {family.group(1)} family-wise{too} (Holm over all claims, {family.group(2)})"
+    return f"- {claim} ({row.source}), {where}{why}{together}."
+
+
+def in_short(table: pd.DataFrame) -> str:
+    """The summary's first lines: how many claims tested on real data held, failed or are not settled, and the
+    paper's central claim (VT-ResNet beats its ResNet) per data set, with its difference."""
+    from vt.report import DATASET_NAMES
+
+    real = table[table.verdict.isin([REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE]) & table.profile.ne("")
+                 & table.dataset.ne("synthetic")]
+    counts = real.verdict.value_counts()
+    line = (f"**In short**: of {len(real)} claims tested on real data or counted, {counts.get(REPRODUCED, 0)} reproduced, "
+            f"{counts.get(NOT_REPRODUCED, 0)} did not, and {counts.get(INCONCLUSIVE, 0)} are not settled.")
+    central = real[real.key == "vt_beats_resnet"]
+    if len(central):
+        outcome = ("was reproduced" if (central.verdict == REPRODUCED).all() else
+                   "was not reproduced" if (central.verdict == NOT_REPRODUCED).all() else "is not settled")
+        per_set = ", ".join(f"{DATASET_NAMES.get(r.dataset, r.dataset)} {r.difference:+.1f} pt"
+                            for r in central.itertuples())
+        line += (f" The paper's central claim, that a VT-ResNet is more accurate than its ResNet at fewer FLOPs, "
+                 f"{outcome} at this scale ({per_set}; details below).")
+    return line
 
 
 def summary_markdown(results_dir: str | Path = "results") -> str:
@@ -39,7 +66,7 @@ def summary_markdown(results_dir: str | Path = "results") -> str:
 
     table = headline(verdicts(results_dir))
     root = results_root(results_dir)
-    lines = []
+    lines = [in_short(table), ""]
     for verdict, title in GROUPS:
         rows = table[table.verdict == verdict]
         if len(rows):
