@@ -129,3 +129,21 @@ def test_readme_opens_with_the_findings_and_the_two_commands_and_stays_short():
     assert "./run_all.sh" in opening and "./run_tests.sh" in opening
     for link in re.findall(r"\]\((docs/[^)#]+)", "\n".join(lines)):
         assert (ROOT / link).exists(), link
+
+
+def test_the_summary_lists_the_campaigns_studies_not_landed_yet_in_order(tmp_path):
+    from vt.report.readers import planned
+
+    script = tmp_path / "campaign.sh"
+    script.write_text('studies=(\n    "done-profile 01_baseline"      # landed already\n'
+                      '    "next-profile 02_tokenizers"    # filter, pooling: about 2 h\n'
+                      '    # a comment line\n    "done-profile 01_baseline paired"  # retrain the seed-0 runs\n)\n')
+    results = tmp_path / "results"
+    (results / "done-profile" / "01_baseline" / "runs" / "a-seed0").mkdir(parents=True)
+    (results / "done-profile" / "01_baseline.ipynb").write_text("{}")
+    assert planned(results, script) == [("next-profile", "02_tokenizers", "filter, pooling: about 2 h"),
+                                        ("done-profile", "01_baseline", "retrain the seed-0 runs")]
+    (results / "done-profile" / "01_baseline" / "runs" / "a-seed0" / "predictions.npy").write_bytes(b"")
+    (results / "next-profile").mkdir()
+    (results / "next-profile" / "02_tokenizers.ipynb").write_text("{}")
+    assert planned(results, script) == []

@@ -12,6 +12,7 @@ import pandas as pd
 
 from vt.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SMOKE
 from vt.notebooks.declaration import results_root
+from vt.paths import ROOT
 
 # The order the summary reads in, and what each group is called there.
 GROUPS = [(REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"), (INCONCLUSIVE, "Not settled"),
@@ -59,10 +60,32 @@ def in_short(table: pd.DataFrame) -> str:
     return line
 
 
+CAMPAIGN = ROOT / "scripts" / "campaign_cpu.sh"
+# A study line of the campaign's list: "profile notebook [paired]"  # what it trains
+_STUDY = re.compile(r'^\s+"([\w-]+) (\d\d_\w+)( paired)?"\s*#\s*(.*)$', re.M)
+
+
+def planned(results_dir: str | Path = "results", script: Path = CAMPAIGN) -> list[tuple[str, str, str]]:
+    """The CPU campaign's studies (``scripts/campaign_cpu.sh``, in its order) that have not landed under
+    ``results/``, as ``(profile, notebook, the script's note on it)``: no executed notebook yet, or, for a "paired"
+    study, a landed run still without its per-example predictions."""
+    root = results_root(results_dir)
+    pending = []
+    for profile, notebook, paired, note in _STUDY.findall(script.read_text()):
+        folder = root / profile / notebook
+        if paired:
+            waiting = any(not (run / "predictions.npy").exists() for run in folder.glob("runs/*/"))
+        else:
+            waiting = not (root / profile / f"{notebook}.ipynb").exists()
+        if waiting:
+            pending.append((profile, notebook, note.strip()))
+    return pending
+
+
 def summary_markdown(results_dir: str | Path = "results") -> str:
     """README's opening: every claim of the claims table in one sentence, grouped by verdict, then what was never
     trained (no run on ImageNet or on a segmentation data set)."""
-    from vt.report import headline, verdicts
+    from vt.report import REAL_DATA, headline, verdicts
 
     table = headline(verdicts(results_dir))
     root = results_root(results_dir)
@@ -76,6 +99,10 @@ def summary_markdown(results_dir: str | Path = "results") -> str:
         ("imagenet", "nothing was trained on ImageNet, so none of the paper's ImageNet accuracies (Tables 2-8) "
                      "was retrained; its FLOPs and parameter counts were counted"),
         ("lip", "VT-FPN was not trained on LIP or COCO-stuff (Tables 9-10); its FLOPs were counted")) if key not in datasets]
+    waiting = planned(results_dir)
+    if waiting:
+        lines += [f"**Planned, not landed yet** ({len(waiting)}, the CPU campaign's next studies, in order): "
+                  + "; ".join(f"{REAL_DATA.get(p, p)}, `{n}`: {note}" for p, n, note in waiting) + ".", ""]
     if never:
         lines += ["**Never run here**: " + "; ".join(never) + "."]
     return "\n".join(lines).rstrip("\n")
