@@ -56,7 +56,7 @@ def in_short(table: pd.DataFrame) -> str:
         per_set = ", ".join(f"{DATASET_NAMES.get(r.dataset, r.dataset)} {r.difference:+.1f} pt"
                             for r in central.itertuples())
         line += (f" The paper's central claim, that a VT-ResNet is more accurate than its ResNet at fewer FLOPs, "
-                 f"{outcome} at this scale ({per_set}; details below).")
+                 f"{outcome} at this scale ({per_set}, VT-ResNet minus ResNet; details below).")
     return line
 
 
