@@ -405,3 +405,15 @@ def test_segmentation_models_that_predict_only_background_are_said_to_have_learn
     pd.DataFrame([{"label": r["label"], "class": c, "iou": v} for r in rows for c, v in iou.items()]).to_csv(
         tmp_path / "per_class.csv", index=False)
     assert findings.vt_fpn_matches_miou(table).difference is not None
+
+
+def test_the_pair_a_verdict_rests_on_is_the_clearest_failure_or_else_the_weakest_pair_of_its_verdict():
+    from vt.findings.base import deciding
+
+    R, N, I = findings.REPRODUCED, findings.NOT_REPRODUCED, findings.INCONCLUSIVE
+    # not reproduced: of the failing pairs the one with the smallest p, never the inconclusive pair beside them
+    assert deciding(N, [(I, 0.40), (N, 0.03), (N, 0.001)]) == 2
+    # reproduced (every pair holds): the weakest, largest p
+    assert deciding(R, [(R, 0.001), (R, 0.04), (R, 0.01)]) == 1
+    # inconclusive: an inconclusive pair, not the one that holds
+    assert deciding(I, [(R, 0.30), (I, 0.20), (I, 0.60)]) == 2

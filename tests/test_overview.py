@@ -4,6 +4,7 @@ recomputed here from the landed runs' histories; a panel per study."""
 import math
 
 import pandas as pd
+import pytest
 
 from vt.paths import ROOT
 from vt.report.overview import family, figure, points
@@ -23,10 +24,17 @@ def test_an_arms_interval_is_the_t_interval_of_its_seeds_final_accuracies():
     assert math.isclose(row.acc - row.lo, row.hi - row.acc, rel_tol=1e-9)
 
 
-def test_fewer_than_three_seeds_have_no_interval_and_no_smoke_run_is_shown():
-    table = points(ROOT / "results")
-    assert table[table.seeds < 3].lo.isna().all() and table[table.seeds >= 3].lo.notna().all()
-    assert (table.seeds == 2).any()  # the case this guards: a 2-seed arm's one-degree-of-freedom interval
+def test_fewer_than_three_seeds_have_no_interval_and_no_smoke_run_is_shown(tmp_path):
+    rows = [{"label": m, "model": m, "seeds": n, "eval_acc": 0.8, "eval_acc_std": 0.01, "mflops": 40.0,
+             "dataset": "cifar10", "epochs": 2} for m, n in (("resnet20", 2), ("vt_resnet20", 3))]
+    for profile, dataset in (("some-study", "cifar10"), ("smoke", "synthetic")):
+        (tmp_path / profile / "01_baseline").mkdir(parents=True)
+        pd.DataFrame(rows).assign(dataset=dataset).to_csv(tmp_path / profile / "01_baseline" / "summary.csv",
+                                                          index=False)
+    table = points(tmp_path).set_index("label")
+    assert set(table.profile) == {"some-study"}  # no smoke run, no synthetic data
+    assert pd.isna(table.lo["resnet20"])  # 2 seeds: a one-degree-of-freedom interval is not drawn
+    assert table.hi["vt_resnet20"] - table.acc["vt_resnet20"] == pytest.approx(T_975_DF2 * 1.0 / math.sqrt(3))
     assert "smoke" not in set(table.profile) and "synthetic" not in set(table.dataset)
 
 

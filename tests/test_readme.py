@@ -2,6 +2,7 @@
 README reads findings first."""
 
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -30,6 +31,7 @@ def test_update_docs_fills_empty_blocks_in_their_documents_and_keeps_the_rest(tm
     text = (tmp_path / "README.md").read_text()
     assert text.startswith("intro\n<!-- summary:start -->\n**") and text.endswith("<!-- results-table:end -->\nmiddle\nend\n")
     assert "| claim |" in text and "\nold\n" not in text
+    assert (tmp_path / "results" / "overview.png").stat().st_size > 0  # drawn beside the documents, not in results/
     before = {d: (tmp_path / d).read_text() for d in set(report.DOCUMENTS.values())}
     report.update_docs(tmp_path, ROOT / "results")
     assert {d: (tmp_path / d).read_text() for d in before} == before  # a second run changes nothing
@@ -132,18 +134,23 @@ def test_readme_opens_with_the_findings_and_the_two_commands_and_stays_short():
 
 
 def test_the_summary_lists_the_campaigns_studies_not_landed_yet_in_order(tmp_path):
+    """The campaign's own tests: a study has landed when vt.notebooks.landed says so; a paired retrain when every
+    landed run of its study has its per-example predictions."""
     from vt.report.readers import planned
 
     script = tmp_path / "campaign.sh"
-    script.write_text('studies=(\n    "done-profile 01_baseline"      # landed already\n'
-                      '    "next-profile 02_tokenizers"    # filter, pooling: about 2 h\n'
-                      '    # a comment line\n    "done-profile 01_baseline paired"  # retrain the seed-0 runs\n)\n')
+    script.write_text('studies=(\n    "cifar10-cpu 01_baseline"      # landed\n'
+                      '    "tiny-imagenet-cpu-r18 01_baseline"    # ResNet-18 vs VT-ResNet-18: about 8 h\n'
+                      '    # a comment line\n    "cifar10-cpu 01_baseline paired"\n)\n')
     results = tmp_path / "results"
-    (results / "done-profile" / "01_baseline" / "runs" / "a-seed0").mkdir(parents=True)
-    (results / "done-profile" / "01_baseline.ipynb").write_text("{}")
-    assert planned(results, script) == [("next-profile", "02_tokenizers", "filter, pooling: about 2 h"),
-                                        ("done-profile", "01_baseline", "retrain the seed-0 runs")]
-    (results / "done-profile" / "01_baseline" / "runs" / "a-seed0" / "predictions.npy").write_bytes(b"")
-    (results / "next-profile").mkdir()
-    (results / "next-profile" / "02_tokenizers.ipynb").write_text("{}")
-    assert planned(results, script) == []
+    shutil.copytree(ROOT / "results" / "cifar10-cpu" / "01_baseline", results / "cifar10-cpu" / "01_baseline")
+    runs = sorted((results / "cifar10-cpu" / "01_baseline" / "runs").iterdir())
+    for run in runs:
+        (run / "predictions.npy").touch()
+    assert planned(results, script) == [("tiny-imagenet-cpu-r18", "01_baseline", "ResNet-18 vs VT-ResNet-18: about 8 h")]
+    (runs[0] / "predictions.npy").unlink()  # a run kept without its predictions: the paired retrain waits
+    assert planned(results, script)[1:] == [("cifar10-cpu", "01_baseline", "")]
+    shutil.rmtree(results / "cifar10-cpu" / "01_baseline" / "runs")  # no run at all: nothing paired yet
+    assert planned(results, script)[1:] == [("cifar10-cpu", "01_baseline", "")]
+    (results / "cifar10-cpu" / "01_baseline" / "summary.csv").unlink()  # the study itself not landed
+    assert [p for p, _, _ in planned(results, script)] == ["cifar10-cpu", "tiny-imagenet-cpu-r18", "cifar10-cpu"]

@@ -135,6 +135,13 @@ def test_each_exercise_takes_the_answer_worked_out_by_hand_and_refuses_a_near_mi
         assert "not yet. Hint:" in said and str(right[number]) not in said
     check(1, ...)
     assert NOT_ANSWERED in capsys.readouterr().out and not check.right[1]
+    import numpy as np
+
+    for number, answer in ((2, torch.tensor(1.0)), (3, np.float32(math.log(4))), (5, np.int64(cost(16)))):
+        check(number, answer)  # computed in the notebook, an answer is a numpy or torch number
+        assert check.right[number], (number, answer)
+    check(2, "1")
+    assert not check.right[2]
 
 
 def test_the_walkthrough_measures_on_hand_made_cases():
@@ -168,3 +175,18 @@ def test_the_walkthrough_measures_on_hand_made_cases():
     uniform = torch.full((1, 2, 2), 0.5)
     feed_forward = torch.tensor([[[0.0, 10.0], [0.0, 10.0]]])
     assert measures.transformer_terms(tokens, uniform, tokens + tokens + feed_forward) == (1.0, 2.0)
+
+
+def test_the_walk_refuses_too_few_images_and_a_checkout_without_trained_weights(tmp_path):
+    import pytest
+
+    from vt.errors import ConfigError
+    from vt.walkthrough import walk
+    from vt.weights import WeightsError
+
+    with pytest.raises(ConfigError, match="walk_images must be 2 to 300"):
+        walk(1)
+    with pytest.raises(WeightsError, match="no trained weights are published"):
+        walk(2, folder=tmp_path)
+    w = walk(12)  # more images than classes: one of each class, then the next of each
+    assert w.labels.tolist() == list(range(10)) + [0, 1] and w.whose.startswith("trained weights")

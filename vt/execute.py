@@ -116,7 +116,10 @@ def execute(notebook: Path, output: Path, parameters: dict, cwd: Path | None = N
     finally:
         if written.exists():
             nbformat.write(tidy(nbformat.read(written, as_version=4), dropped), written)
-    stamp_runtime(written, output.parent / output.stem)
+    try:
+        stamp_runtime(written, output.parent / output.stem)
+    except (OSError, ValueError, KeyError) as error:  # a line for readers: never worth failing a finished run over
+        print(f"warning: no runtime line in {output}: {error}", file=sys.stderr)
     written.replace(output)
 
 

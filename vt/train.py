@@ -310,6 +310,13 @@ def environment(device: torch.device) -> dict:
             "cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "host": platform.node()}
 
 
+def machine_name(env: dict) -> str:
+    """A machine as ``environment`` records it: the CPU and its cores, or the GPU."""
+    cores = env.get("cpus")
+    return f"{env.get('device_name', '?')}, {cores} cores" if env.get("device") == "cpu" and cores else env.get(
+        "device_name", "?")
+
+
 def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The CPU's model name (from ``cpuinfo`` on Linux), else what ``platform`` knows (often only the architecture)."""
     if cpuinfo.is_file():

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from vt import stats
+from vt.train import machine_name
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = stats.REPRODUCED, stats.NOT_REPRODUCED, "not yet run"
 INCONCLUSIVE, SMOKE = stats.INCONCLUSIVE, "pipeline ran (synthetic data)"
@@ -131,8 +132,8 @@ def _arm(summary: pd.DataFrame, row: pd.Series) -> stats.Arm:
 
 
 def machines(summary: pd.DataFrame, row: pd.Series) -> set[str]:
-    """The machines (device names) that the row's runs trained on, as each landed run's ``config.json`` records its
-    environment; empty where no run landed (a smoke run keeps none)."""
+    """The machines (``vt.train.machine_name``: a CPU with its cores, or a GPU) that the row's runs trained on, as
+    each landed run's ``config.json`` records its environment; empty where no run landed (a smoke run keeps none)."""
     folder, keys = summary.attrs.get("folder"), row.get("run_keys")
     if not folder or not isinstance(keys, str):
         return set()
@@ -140,7 +141,7 @@ def machines(summary: pd.DataFrame, row: pd.Series) -> set[str]:
     for key in json.loads(keys):
         path = Path(folder) / "runs" / key / "config.json"
         if path.exists():
-            found.add((json.loads(path.read_text()).get("environment") or {}).get("device_name", "unknown"))
+            found.add(machine_name(json.loads(path.read_text()).get("environment") or {}))
     return found
 
 
@@ -156,23 +157,33 @@ def _all_hold(summary: pd.DataFrame, verdicts: list[str]) -> str:
 def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], decide,
            boundaries: tuple[float, ...] = (0.0,)) -> tuple[str, stats.Difference, float, str]:
     """Compare each ``(a, b)`` pair; the verdict is the claim's over all pairs (every pair must hold; any pair
-    that fails it fails the claim), the difference reported is the closest pair's (smallest ``a - b``), named by
-    the contrast returned last (``"a − b"``, with the number of pairs where there are several), and the p-value is
+    that fails it fails the claim), the difference reported is that of the pair the verdict rests on (``deciding``),
+    named by the contrast returned last (``"a − b"``, with the number of pairs where there are several), and the p-value is
     the claim's (``_claim_p``) against the verdict rule's ``boundaries``."""
     differences = [stats.compare(_arm(summary, a), _arm(summary, b)) for a, b in pairs]
     decided = [(decide(d), stats.decision_p(d, boundaries)) for d in differences]
     verdict = _all_hold(summary, [v for v, _ in decided])
-    i = min(range(len(differences)), key=lambda k: differences[k].difference)
+    i = deciding(verdict, decided)
     closest = differences[i]
     closest.seeds = min(d.seeds for d in differences)
-    contrast = least_favourable_of(f"{pairs[i][0].label} − {pairs[i][1].label}", len(pairs))
+    contrast = deciding_of(f"{pairs[i][0].label} − {pairs[i][1].label}", len(pairs))
     return verdict, closest, _claim_p(verdict, decided), contrast
 
 
-def least_favourable_of(contrast: str, pairs: int) -> str:
-    """``contrast``, said to be the least favourable to the claim of ``pairs`` pairs where a claim compared several
-    (the one a verdict that needs every pair rests on)."""
-    return f"{contrast} (the least favourable of {pairs} pairs)" if pairs > 1 else contrast
+def deciding(verdict: str, decided: list[tuple[str, float]]) -> int:
+    """Which of several pairs, each with its own verdict and p-value, the claim's ``verdict`` rests on: the clearest
+    failure where it is not reproduced; else, among the pairs with the claim's verdict (all of them where it holds),
+    the weakest, the one with the largest p-value."""
+    same = [k for k, (v, _) in enumerate(decided) if v == verdict] or list(range(len(decided)))
+    if verdict == NOT_REPRODUCED:
+        return min(same, key=lambda k: decided[k][1])
+    return max(same, key=lambda k: decided[k][1])
+
+
+def deciding_of(contrast: str, pairs: int) -> str:
+    """``contrast``, said to be the one the verdict rests on (``deciding``) of ``pairs`` pairs where a claim compared
+    several."""
+    return f"{contrast} (the deciding one of {pairs} pairs)" if pairs > 1 else contrast
 
 
 def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:

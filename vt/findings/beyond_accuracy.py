@@ -63,17 +63,17 @@ def vt_cheaper(flops: pd.DataFrame) -> Finding:
     pairs = [(f"vt_{m}", m) for m in models.index if f"vt_{m}" in models.index]
     if not pairs:
         return _missing(key, source, claim, "a VT-ResNet beside its ResNet")
+    fewer_flops = {v: models.mflops[v] < models.mflops[r] for v, r in pairs}
+    fewer_params = {v: models.mparams[v] <= models.mparams[r] * 1.01 for v, r in pairs}  # more than 1% over is more
     failed = [f"{v} has {models.mflops[v]:.0f} MFLOPs, not fewer than {r}'s {models.mflops[r]:.0f}"
-              for v, r in pairs if models.mflops[v] >= models.mflops[r]]
-    failed += [f"{v} has {models.mparams[v]:.2f} M parameters, more than {r}'s {models.mparams[r]:.2f} M"
-               for v, r in pairs if models.mparams[v] > models.mparams[r] * 1.01]
+              for v, r in pairs if not fewer_flops[v]]
+    failed += [f"{v} has {models.mparams[v]:.2f} M parameters, more than {r}'s {models.mparams[r]:.2f} M "
+               "(more than 1% over counts as more)" for v, r in pairs if not fewer_params[v]]
     evidence = "; ".join(f"{v} {models.mflops[v]:.0f} MFLOPs / {models.mparams[v]:.2f} M vs {r} {models.mflops[r]:.0f} / "
                          f"{models.mparams[r]:.2f} M" for v, r in pairs)
-    fewer_flops = [v for v, r in pairs if models.mflops[v] < models.mflops[r]]
-    fewer_params = [v for v, r in pairs if models.mparams[v] <= models.mparams[r] * 1.01]
-    tally = (f"; {len(fewer_flops)} of {len(pairs)} VT-ResNets count fewer FLOPs and {len(fewer_params)} of "
-             f"{len(pairs)} no more parameters than their ResNets")
-    reason = ("because " + " and ".join(failed) + " (more than 1% over counts as more)" + tally if failed else
+    tally = (f"; {sum(fewer_flops.values())} of {len(pairs)} VT-ResNets count fewer FLOPs and "
+             f"{sum(fewer_params.values())} of {len(pairs)} no more parameters than their ResNets")
+    reason = ("because " + " and ".join(failed) + tally if failed else
               "because every VT-ResNet counts fewer FLOPs and no more parameters (within 1%) than its ResNet")
     return Finding(key, source, claim, NOT_REPRODUCED if failed else REPRODUCED, evidence + ".", because=reason)
 

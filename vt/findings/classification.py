@@ -9,7 +9,7 @@ import pandas as pd
 from vt import stats
 from vt.findings.base import (INCONCLUSIVE, LEVEL_TOLERANCE, NOT_REPRODUCED, NOT_RUN, REACH_TOLERANCE, REPRODUCED,
                               SMOKE, Finding, _all_hold, _arm, _claim_p, _compared, _judge, _missing, _pct, _row,
-                              _synthetic, because, least_favourable_of, machines)
+                              _synthetic, because, deciding, deciding_of, machines)
 from vt.reference import HE_2016_RESNET20
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -24,7 +24,7 @@ def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
     numbers = ", ".join(f"{r.label} {_pct(r.eval_acc)} (gap {_pct(r.gap)})" for _, r in resnets.iterrows())
     return _compared(key, source, claim, verdict, d,
                      f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_pct(vit.gap)}); {numbers}; "
-                     "the difference is against the closest ResNet.", p, contrast)
+                     "the difference shown is the deciding pair's.", p, contrast)
 
 
 def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
@@ -56,7 +56,7 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
     epochs after the first (compilation, warm-up), which an epoch slowed by other work on the machine does not move; seeds are the replicates, as for
     accuracy. For each VT model and ResNet the ratio of their mean log speeds gets a 95% Welch interval over seeds
     (``vt.stats.speed_ratio``). Reproduced when every VT model's interval lies below 1, not reproduced when some
-    VT model's lies wholly above 1; the statistic shown is the pair closest to failing, as a change in percent.
+    VT model's lies wholly above 1; the statistic shown is the deciding pair's (``deciding``), as a change in percent.
     """
     key, source = "vt_slower", "earlier report, conclusion"
     claim = "VT models train slower (images/s) than ResNets"
@@ -85,11 +85,11 @@ def vt_slower(summary: pd.DataFrame) -> Finding:
               for _, r in resnets.iterrows()]
     decided = [(stats.verdict_lower(d), stats.decision_p(d, (0.0,))) for _, _, d in ratios]
     verdict = _all_hold(summary, [v for v, _ in decided])
-    vt, resnet, closest = max(ratios, key=lambda pair: pair[2].difference)
+    vt, resnet, closest = ratios[deciding(verdict, decided)]
     per_seed = "; ".join(f"{label} {' '.join(f'{s:.0f}' for s in values)}" for label, values in speeds.items())
     pairs = ", ".join(f"{v.label} / {r.label} {_ratio(d)}" for v, r, d in ratios)
     change = _percent_change(closest)
-    contrast = least_favourable_of(f"{vt.label}'s speed against {resnet.label}'s", len(ratios))
+    contrast = deciding_of(f"{vt.label}'s speed against {resnet.label}'s", len(ratios))
     return Finding(key, source, claim, verdict, f"Speed ratio, mean over seeds [95% CI]: {pairs}. Each seed's "
                    f"median training images/s: {per_seed}.", closest.seeds, *change, unit="%",
                    p_value=_claim_p(verdict, decided),

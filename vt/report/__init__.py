@@ -342,11 +342,10 @@ def blocks(results_dir: str | Path = ROOT / "results") -> dict[str, str]:
 
 def update_docs(root: Path = ROOT, results_dir: str | Path = ROOT / "results") -> None:
     """Rewrite the generated blocks (between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``) of README.md and
-    the documents under ``docs/`` from the result files, and draw the one-figure summary ``results/overview.png``
-    (``vt.report.overview``)."""
+    the documents under ``docs/`` from the result files, and draw the one-figure summary ``<root>/results/overview.png``
+    (``vt.report.overview``) from them."""
     from vt.report import overview
 
-    overview.write(results_dir)
     generated = blocks(results_dir)
     for document in sorted(set(DOCUMENTS.values())):
         path = root / document
@@ -357,3 +356,4 @@ def update_docs(root: Path = ROOT, results_dir: str | Path = ROOT / "results") -
                 raise ValueError(f"{path} lacks the {name} markers")
             text = pattern.sub(lambda m: m.group(1) + generated[name].rstrip("\n") + "\n" + m.group(2), text)
         path.write_text(text)
+    overview.write(root / "results" / overview.OVERVIEW, results_dir)

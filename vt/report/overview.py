@@ -13,18 +13,16 @@ import math
 import textwrap
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter  # noqa: E402
-from scipy import stats  # noqa: E402
+from vt.stats import MIN_SEEDS
 
 FAMILIES = {"VT-ResNet": "tab:orange", "ResNet": "tab:blue", "ViTResNet": "tab:green"}
 OVERVIEW = "overview.png"
-MIN_SEEDS = 3  # the fewest seeds an arm needs for a verdict, and for its interval here
 
 
 def family(model: str) -> str:
@@ -105,11 +103,9 @@ def figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def write(results_dir: str | Path = "results") -> Path:
-    """Draw ``figure(points(results_dir))`` into ``<results_dir>/overview.png``; returns its path."""
-    from vt.notebooks import results_root
-
-    path = results_root(results_dir) / OVERVIEW
+def write(path: Path, results_dir: str | Path = "results") -> Path:
+    """Draw ``figure(points(results_dir))`` into ``path``; returns it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig = figure(points(results_dir))
     fig.savefig(path, dpi=110)
     plt.close(fig)

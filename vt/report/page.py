@@ -21,6 +21,7 @@ from vt.findings import NOT_REPRODUCED, REPRODUCED, VERDICT_COLOURS
 from vt.notebooks import results_root
 from vt.report import REAL_DATA, markdown, profiles
 from vt.report.overview import OVERVIEW
+from vt.stats import MIN_SEEDS
 
 # nbconvert's JupyterLab page without the scripts it loads from the network, and a way back to the index.
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -113,7 +114,8 @@ def write(out_dir: str | Path, results_dir: str | Path = "results") -> Path:
         lines += ['<h2>Every study at a glance</h2>',
                   f'<figure><img src="{OVERVIEW}" alt="test accuracy against MFLOPs, every study" '
                   'style="max-width: 100%"><figcaption>Test accuracy against cost for every study on real data, '
-                  "with a 95% interval over seeds (hollow: fewer than 3 seeds, no interval).</figcaption></figure>"]
+                  f"with a 95% interval over seeds (hollow: fewer than {MIN_SEEDS} seeds, no interval)."
+                  "</figcaption></figure>"]
     lines += ["<h2>Claims</h2>", coloured_verdicts(markdown2html(markdown(results_dir)))]
     for profile in found:
         lines += _profile_section(profile, root / profile, out, exporter)

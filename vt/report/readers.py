@@ -13,6 +13,7 @@ import pandas as pd
 from vt.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SMOKE
 from vt.notebooks.declaration import results_root
 from vt.paths import ROOT
+from vt.train import machine_name
 
 # The order the summary reads in, and what each group is called there.
 GROUPS = [(REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"), (INCONCLUSIVE, "Not settled"),
@@ -35,7 +36,7 @@ def _line(row, root: Path) -> str:
     together = ""
     if family:
         too = " too" if family.group(1) == "holds" else ""
-        together = f"; this verdict {family.group(1)} family-wise{too} (Holm over all claims, {family.group(2)})"
+        together = f"; this verdict {family.group(1)} family-wise{too} (Holm over all verdicts, {family.group(2)})"
     return f"- {claim} ({row.source}), {where}{why}{together}."
 
 
@@ -47,7 +48,8 @@ def in_short(table: pd.DataFrame) -> str:
     real = table[table.verdict.isin([REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE]) & table.profile.ne("")
                  & table.dataset.ne("synthetic")]
     counts = real.verdict.value_counts()
-    line = (f"**In short**: of {len(real)} claims tested on real data or counted, {counts.get(REPRODUCED, 0)} reproduced, "
+    line = (f"**In short**: of {len(real)} verdicts on real data or on counts ({real.key.nunique()} claims; one tested on "
+            f"two data sets has a verdict for each), {counts.get(REPRODUCED, 0)} reproduced, "
             f"{counts.get(NOT_REPRODUCED, 0)} did not, and {counts.get(INCONCLUSIVE, 0)} are not settled.")
     central = real[real.key == "vt_beats_resnet"]
     if len(central):
@@ -61,24 +63,26 @@ def in_short(table: pd.DataFrame) -> str:
 
 
 CAMPAIGN = ROOT / "scripts" / "campaign_cpu.sh"
-# A study line of the campaign's list: "profile notebook [paired]"  # what it trains
-_STUDY = re.compile(r'^\s+"([\w-]+) (\d\d_\w+)( paired)?"\s*#\s*(.*)$', re.M)
+# A study line of the campaign's list: "profile notebook [paired]", then perhaps a comment on what it trains
+_STUDY = re.compile(r'^\s+"([\w-]+) (\d\d_\w+)( paired)?"[ \t]*(?:#[ \t]*(.*))?$', re.M)
 
 
 def planned(results_dir: str | Path = "results", script: Path = CAMPAIGN) -> list[tuple[str, str, str]]:
-    """The CPU campaign's studies (``scripts/campaign_cpu.sh``, in its order) that have not landed under
-    ``results/``, as ``(profile, notebook, the script's note on it)``: no executed notebook yet, or, for a "paired"
-    study, a landed run still without its per-example predictions."""
-    root = results_root(results_dir)
+    """The CPU campaign's studies (``scripts/campaign_cpu.sh``, in its order) that have not landed, as ``(profile,
+    notebook, the script's note on it)``, by the script's own tests: a study has landed when
+    ``vt.notebooks.landed`` says so; a "paired" retrain when its study landed, every run there has its per-example
+    predictions and none waits in ``checkpoints/unpaired/`` to be replaced."""
+    from vt.notebooks import landed
+
     pending = []
     for profile, notebook, paired, note in _STUDY.findall(script.read_text()):
-        folder = root / profile / notebook
+        done = landed(profile, notebook, results_dir)
         if paired:
-            waiting = any(not (run / "predictions.npy").exists() for run in folder.glob("runs/*/"))
-        else:
-            waiting = not (root / profile / f"{notebook}.ipynb").exists()
-        if waiting:
-            pending.append((profile, notebook, note.strip()))
+            runs = list((results_root(results_dir) / profile / notebook).glob("runs/*/"))
+            aside = ROOT / "checkpoints" / "unpaired" / profile / notebook
+            done = done and bool(runs) and all((r / "predictions.npy").exists() for r in runs) and not aside.exists()
+        if not done:
+            pending.append((profile, notebook, (note or "").strip()))
     return pending
 
 
@@ -124,13 +128,6 @@ def training_seconds(folder: Path) -> tuple[int, float]:
         if "wall_time_s" in history and len(history):
             total += float(history.wall_time_s.iloc[-1])
     return len(histories), total
-
-
-def machine_name(env: dict) -> str:
-    """A machine as ``vt.train.environment`` records it: the CPU and its cores, or the GPU."""
-    cores = env.get("cpus")
-    return f"{env.get('device_name', '?')}, {cores} cores" if env.get("device") == "cpu" and cores else env.get(
-        "device_name", "?")
 
 
 def machine(record: dict) -> str:
@@ -195,9 +192,9 @@ def runtime_line(executed: Path, folder: Path, here: dict) -> str:
     meta = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
     recorded = folder / "parameters.json"
     record = json.loads(recorded.read_text()) if recorded.exists() else {}
-    when = str(meta.get("end_time") or "")[:10]
-    line = (f"*This copy was executed on {when} in {duration(meta.get('duration') or 0)} "
-            f"({machine_name(record.get('environment') or here)}).")
+    when = f" on {str(meta['end_time'])[:10]}" if meta.get("end_time") else ""
+    took = f" in {duration(meta['duration'])}" if meta.get("duration") is not None else ""
+    line = f"*This copy was executed{when}{took} ({machine_name(record.get('environment') or here)})."
     runs, seconds = training_seconds(folder)
     if runs:
         where = machine(record) if record else "not recorded"

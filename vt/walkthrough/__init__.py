@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from vt.data.cifar import CLASSES, MEAN, STD, test_subset
+from vt.errors import ConfigError
 from vt.flops import count
 from vt.models import create
 from vt.models.attention import attend
@@ -79,14 +80,24 @@ def walk_model(dataset: str, resolution: int, num_classes: int, folder: Path = W
 
 def walk(images: int = 6, folder: Path = WEIGHTS_DIR, seed: int = 0) -> Walk:
     """``images`` CIFAR-10 test images from the sample shipped with the package (one of each class in turn, so no
-    data set is needed), the shipped trained VT-ResNet-20 and the same model untrained (drawn with ``seed``)."""
+    data set is needed), the shipped trained VT-ResNet-20 and the same model untrained (drawn with ``seed``).
+
+    Raises:
+        ConfigError: for fewer than 2 images (the figures compare images) or more than the sample holds.
+        WeightsError: where no trained weights are published (the walkthrough would compare two untrained models).
+    """
     subset, _ = test_subset()
     labels_all = subset.eval.labels
+    if not 2 <= images <= len(labels_all):
+        raise ConfigError(f"walk_images must be 2 to {len(labels_all)} (the shipped sample), got {images}")
     per_class = [torch.nonzero(labels_all == k).flatten().tolist() for k in range(len(CLASSES))]
     order = [per_class[i % len(CLASSES)][i // len(CLASSES)] for i in range(images)]
     pictures = subset.eval.images[order]
     mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
     trained, whose = walk_model("cifar10", 32, len(CLASSES), folder)
+    if whose.startswith("untrained"):
+        raise WeightsError(f"the walkthrough sets the trained {WALK_MODEL} beside an untrained one, and no trained "
+                           f"weights are published in {folder}: python -m vt.weights publish adds them")
     torch.manual_seed(seed)
     untrained = create(WALK_MODEL, num_classes=len(CLASSES))
     return Walk(pictures, (pictures.float() / 255 - mean) / std, labels_all[order], list(CLASSES), subset.source,

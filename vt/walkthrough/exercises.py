@@ -94,7 +94,11 @@ def is_right(question: Question, answer: object, expected: object) -> bool:
     if question.kind == "exact":
         return _tuples(answer) == _tuples(expected)
     if question.kind == "number":
-        if not isinstance(answer, (int, float)):
+        if isinstance(answer, (str, bool)):
+            return False
+        try:
+            answer = float(answer)  # a Python, numpy or one-element torch number
+        except (TypeError, ValueError, RuntimeError):
             return False
         if isinstance(expected, int):  # a count: exactly
             return float(answer) == expected
