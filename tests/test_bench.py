@@ -40,22 +40,19 @@ def test_throughput_refuses_empty_input():
         throughput([], resolution=32, batch_size=4)
 
 
-def test_command_line_writes_csv(tmp_path):
+def test_command_line_writes_csv(tmp_path, capsys):
+    """``python -m vt.bench``'s main, in process (tests/test_cli.py crosses the process boundary once for all tools)."""
+    from vt.bench import main
+
     out = tmp_path / "bench.csv"
-    result = subprocess.run(
-        [sys.executable, "-m", "vt.bench", "--models", "resnet20", "--resolution", "32", "--batch-size", "2",
-         "--steps", "1", "--rounds", "1", "--out", str(out)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert out.read_text().startswith("model,mode,resolution") and "images_per_s" in result.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "vt.bench", "--models", "resnet20", "--resolution", "32", "--batch-size", "2",
-         "--steps", "1", "--rounds", "1", "--precision", "bf16", "--out", str(out), "--append"],
-        capture_output=True, text=True)
-    assert again.returncode == 0, again.stderr
+    small = ["--models", "resnet20", "--resolution", "32", "--batch-size", "2", "--steps", "1", "--rounds", "1"]
+    assert main([*small, "--out", str(out)]) in (0, None)
+    assert out.read_text().startswith("model,mode,resolution") and "images_per_s" in capsys.readouterr().out
+    assert main([*small, "--precision", "bf16", "--out", str(out), "--append"]) in (0, None)
     table = pd.read_csv(out)
     assert list(table.precision) == ["fp32", "fp32", "bf16", "bf16"] and set(table["mode"]) == {"train", "infer"}
-    bad = subprocess.run([sys.executable, "-m", "vt.bench", "--models", "nope"], capture_output=True, text=True)
-    assert bad.returncode == 2 and bad.stderr.startswith("error: unknown model 'nope'")
+    capsys.readouterr()
+    assert main(["--models", "nope"]) == 2 and capsys.readouterr().err.startswith("error: unknown model 'nope'")
 
 
 def test_each_resolution_is_printed_and_saved_before_the_next_is_measured(tmp_path):

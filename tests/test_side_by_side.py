@@ -36,20 +36,20 @@ def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monke
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
     profile = tmp_path / "tiny.yaml"
     profile.write_text(yaml.safe_dump({
-        "profile": "tiny", "models": ["resnet20", "vt_resnet20"], "epochs": 3, "warmup_epochs": 0.0,
+        "profile": "tiny", "models": ["resnet20", "vt_resnet20"], "epochs": 2, "warmup_epochs": 0.0,
         "train_size": 128, "eval_size": 64, "batch_size": 32, "checkpoint_root": str(tmp_path / "checkpoints")}))
     fitted = tmp_path / "fitted.yaml"
     assert side_by_side.main(["01_baseline", "--profile", str(profile), "--minutes", "10", "-p", "lr", "0.02",
                               "--write-profile", str(fitted)]) == 0
     values = yaml.safe_load(fitted.read_text())
-    assert values["epochs"] == 3 and values["lr"] == 0.02  # the budget holds every planned epoch; -p applied
+    assert values["epochs"] == 2 and values["lr"] == 0.02  # the budget holds every planned epoch; -p applied
 
     P = notebooks.parameters("01_baseline", {**values, "progress": False})
     trained = {c.model: (tmp_path / "checkpoints" / "tiny" / "01_baseline" / f"{c.model}-seed0" / "checkpoint.pt")
                for c in side_by_side.configs("01_baseline", values)}
     stamps = {m: path.stat().st_mtime_ns for m, path in trained.items()}
     _, summary = notebooks.run_models(P, [notebooks.Run(m, m) for m in P.models], P.load_data())
-    assert summary.finished.all() and list(summary.epochs) == [3, 3]
+    assert summary.finished.all() and list(summary.epochs) == [2, 2]
     assert {m: path.stat().st_mtime_ns for m, path in trained.items()} == stamps  # read back, not trained again
 
     # More seeds later (another GPU session, its checkpoints gone): only the new runs train, to the landed epochs.
@@ -57,7 +57,7 @@ def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monke
     assert side_by_side.main(["01_baseline", "--profile", str(profile), "--minutes", "10", "-p", "lr", "0.02",
                               "-p", "seeds", "[0, 1]", "--write-profile", str(fitted)]) == 0
     out = capsys.readouterr().out
-    assert "2 runs side by side (2 landed before)" in out and "-> 3 epochs" in out
+    assert "2 runs side by side (2 landed before)" in out and "-> 2 epochs" in out
     assert sorted(p.name for p in (tmp_path / "checkpoints" / "tiny" / "01_baseline").iterdir()) == [
         "resnet20-seed1", "vt_resnet20-seed1"]
 

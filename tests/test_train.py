@@ -207,14 +207,20 @@ def test_nothing_is_written_for_a_refused_run(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_command_line_reports_bad_input_in_one_line(tmp_path):
-    env = {**os.environ, "VT_DATA_DIR": str(tmp_path), "VT_SHARED_DATASETS": str(tmp_path)}
+def test_command_line_reports_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
+    """``python -m vt.train``'s main, in process (tests/test_cli.py crosses the process boundary once for all tools)."""
+    from vt.train import main
+
+    monkeypatch.setenv("VT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VT_SHARED_DATASETS", str(tmp_path))
     for args, message in [(["--model", "nope"], "unknown model 'nope'"),
                           (["--dataset", "cifar10"], "CIFAR-10 not found")]:
-        result = subprocess.run([sys.executable, "-m", "vt.train", *args], capture_output=True, text=True, env=env)
-        assert result.returncode == 2
-        assert result.stderr.strip().startswith(f"error: {message}") and result.stderr.count("\n") == 1
-    help_text = subprocess.run([sys.executable, "-m", "vt.train", "--help"], capture_output=True, text=True).stdout
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.strip().startswith(f"error: {message}") and err.count("\n") == 1
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = capsys.readouterr().out
     assert "--label-smoothing" in help_text and "torchrun" in help_text
 
 
