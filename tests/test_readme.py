@@ -36,8 +36,10 @@ def test_update_docs_fills_empty_blocks_in_their_documents_and_keeps_the_rest(tm
     report.update_docs(tmp_path, ROOT / "results")
     assert {d: (tmp_path / d).read_text() for d in before} == before  # a second run changes nothing
     (tmp_path / "docs" / "speed.md").write_text("no markers\n")
+    (tmp_path / "README.md").write_text(before["README.md"].replace("| claim |", "| stale |"))
     with pytest.raises(ValueError, match="speed.md lacks the speed-table markers"):
         report.update_docs(tmp_path, ROOT / "results")
+    assert "| stale |" in (tmp_path / "README.md").read_text()  # checked before anything was written
 
 
 def test_every_generated_block_is_in_its_document_and_equal_to_its_generator():

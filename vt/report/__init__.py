@@ -346,14 +346,17 @@ def update_docs(root: Path = ROOT, results_dir: str | Path = ROOT / "results") -
     (``vt.report.overview``) from them."""
     from vt.report import overview
 
+    def pattern(name: str) -> re.Pattern:
+        return re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+
+    texts = {document: (root / document).read_text() for document in sorted(set(DOCUMENTS.values()))}
+    for name, document in DOCUMENTS.items():  # every marker in place before anything is generated or written
+        if not pattern(name).search(texts[document]):
+            raise ValueError(f"{root / document} lacks the {name} markers")
     generated = blocks(results_dir)
-    for document in sorted(set(DOCUMENTS.values())):
+    for document, text in texts.items():
         path = root / document
-        text = path.read_text()
         for name in (n for n, d in DOCUMENTS.items() if d == document):
-            pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-            if not pattern.search(text):
-                raise ValueError(f"{path} lacks the {name} markers")
-            text = pattern.sub(lambda m: m.group(1) + generated[name].rstrip("\n") + "\n" + m.group(2), text)
+            text = pattern(name).sub(lambda m: m.group(1) + generated[name].rstrip("\n") + "\n" + m.group(2), text)
         path.write_text(text)
     overview.write(root / "results" / overview.OVERVIEW, results_dir)
