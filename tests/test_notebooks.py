@@ -143,7 +143,7 @@ def test_vt_execute_reports_a_refused_parameter_in_one_line_with_status_2_and_ke
 
 
 def test_a_notebook_runs_as_a_user_would_and_leaves_the_profiles_results_alone(tmp_path, monkeypatch):
-    """The README's example: two tokenizers, other epochs, JSON list from the command line, no TCP warning. Its
+    """The README's example: two tokenizers, fewer images, JSON list from the command line, no TCP warning. Its
     parameters are not the smoke profile's, so its results go to a folder named for what changed: the committed
     smoke results stay as they are."""
     monkeypatch.setenv("VT_RESULTS_DIR", str(tmp_path / "results"))
@@ -152,13 +152,13 @@ def test_a_notebook_runs_as_a_user_would_and_leaves_the_profiles_results_alone(t
     before = {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()}
     out = tmp_path / "out.ipynb"
     run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"), str(out),
-                          "-p", "epochs", "1", "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
+                          "-p", "tokenizers", '["filter","pooling"]', "-p", "train_size", "256",
                           "-p", "eval_size", "128", "--cwd", str(ROOT / "notebooks")],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "without encryption" not in run.stderr  # the kernel is reached over IPC, not TCP
     assert {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()} == before
-    own = tmp_path / "results" / "smoke-tokenizers-filter-pooling-train_size-256-eval_size-128-epochs-1" / "02_tokenizers"
+    own = tmp_path / "results" / "smoke-tokenizers-filter-pooling-train_size-256-eval_size-128" / "02_tokenizers"
     summary = (own / "summary.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in summary[1:]] == ["filter", "pooling"]
     assert "images_per_s_seeds" in summary[0].split(",")
