@@ -103,10 +103,18 @@ def test_the_trace_of_a_recurrent_module_follows_equation_2_and_its_forward_pass
 
 
 def test_the_last_module_has_no_projector_and_returns_its_input_map():
+    import pytest
+
+    from vt.walkthrough.figures import projector_winners
+
     model = create("vt_resnet20").eval()
     t = trace(model, torch.randn(1, 3, 32, 32), module=2)
     assert t.projection is None
     torch.testing.assert_close(t.features_out, t.features)
+    with pytest.raises(ValueError, match="no projector"):
+        projector_winners(torch.zeros(1, 3, 32, 32, dtype=torch.uint8), {"trained": t})
+    with pytest.raises(ValueError, match="has no transformer"):
+        trace(create("vt_resnet20", transformer=False), torch.randn(1, 3, 32, 32))
 
 
 def test_each_exercise_takes_the_answer_worked_out_by_hand_and_refuses_a_near_miss(capsys):

@@ -116,6 +116,9 @@ def trace(model: VTResNet, images: Tensor, module: int = 0) -> Trace:
         if model.project_back:
             x = out
     m = model.vt[module]
+    if m.transformer is None:
+        raise ValueError(f"VT module {module} has no transformer (built with transformer=False): nothing to trace "
+                         "for eqs. 3-4")
     filters = None
     if isinstance(m.tokenizer, RecurrentTokenizer):
         filters = m.tokenizer.token_to_filter(tokens_in)  # eq. 2: W_R = T_in W_{T->R}, as (B, L, C)

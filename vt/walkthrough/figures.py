@@ -98,6 +98,8 @@ def projector_winners(pictures: Tensor, traces: dict[str, Trace]) -> Figure:
     """For each image and model, the token each pixel reads most from in eq. 5 (one colour per token, the same
     colours in every panel)."""
     first = next(iter(traces.values()))
+    if any(t.projection is None for t in traces.values()):
+        raise ValueError("a traced module has no projector (the last module's tokens go to the head): trace another")
     tokens = first.relations.shape[-1]
     h, w = first.features.shape[-2:]
     b = len(pictures)
