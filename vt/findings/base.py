@@ -158,16 +158,16 @@ def _judge(summary: pd.DataFrame, pairs: list[tuple[pd.Series, pd.Series]], deci
            boundaries: tuple[float, ...] = (0.0,)) -> tuple[str, stats.Difference, float, str]:
     """Compare each ``(a, b)`` pair; the verdict is the claim's over all pairs (every pair must hold; any pair
     that fails it fails the claim), the difference reported is that of the pair the verdict rests on (``deciding``),
-    named by the contrast returned last (``"a − b"``, with the number of pairs where there are several), and the p-value is
-    the claim's (``_claim_p``) against the verdict rule's ``boundaries``."""
+    named by the contrast returned last (``"a − b"``, with the number of pairs where there are several), and the
+    p-value is the claim's (``_claim_p``) against the verdict rule's ``boundaries``."""
     differences = [stats.compare(_arm(summary, a), _arm(summary, b)) for a, b in pairs]
     decided = [(decide(d), stats.decision_p(d, boundaries)) for d in differences]
     verdict = _all_hold(summary, [v for v, _ in decided])
     i = deciding(verdict, decided)
-    closest = differences[i]
-    closest.seeds = min(d.seeds for d in differences)
+    shown = differences[i]
+    shown.seeds = min(d.seeds for d in differences)
     contrast = deciding_of(f"{pairs[i][0].label} − {pairs[i][1].label}", len(pairs))
-    return verdict, closest, _claim_p(verdict, decided), contrast
+    return verdict, shown, _claim_p(verdict, decided), contrast
 
 
 def deciding(verdict: str, decided: list[tuple[str, float]]) -> int:

@@ -131,11 +131,21 @@ def _synthetic(table: pd.DataFrame) -> pd.Series:
     return table.profile.eq("smoke") | table.get("dataset", pd.Series("", index=table.index)).eq("synthetic")
 
 
-def _family(verdict: str, adjusted: float) -> str:
-    """A row's family-wise reading: whether its verdict still holds after Holm's adjustment."""
+def family_reading(verdict: str, adjusted: float) -> tuple[bool, str] | None:
+    """Whether a row's verdict still holds after Holm's adjustment (``adjusted``, its p-value adjusted over the
+    family), and that p-value as shown; ``None`` for a row with no decided verdict or no test."""
     if pd.isna(adjusted) or verdict not in (REPRODUCED, NOT_REPRODUCED):
+        return None
+    return adjusted < FAMILY_LEVEL, _p(adjusted)
+
+
+def _family(verdict: str, adjusted: float) -> str:
+    """A row's family-wise reading for the claims table (``family_reading``)."""
+    reading = family_reading(verdict, adjusted)
+    if reading is None:
         return "—"
-    return f"{'holds' if adjusted < FAMILY_LEVEL else 'does not hold'} (adjusted p {_p(adjusted)})"
+    holds, p = reading
+    return f"{'holds' if holds else 'does not hold'} (adjusted p {p})"
 
 
 def _p(value: float) -> str:
@@ -162,6 +172,12 @@ def accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
         if notebook not in NOT_ACCURACY and _table(root / profile, notebook) is not None
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def real_accuracies(results_dir: str | Path = "results") -> pd.DataFrame:
+    """``accuracies`` of the runs on real data: neither the smoke profile's nor a rerun of it on synthetic data."""
+    runs = accuracies(results_dir)
+    return runs[(runs.profile != "smoke") & (runs.dataset != "synthetic")] if len(runs) else runs
 
 
 def markdown(results_dir: str | Path = "results") -> str:
@@ -199,8 +215,7 @@ def runs_markdown(results_dir: str | Path = "results") -> str:
     """Every run on real data with its budget and accuracy, then the command that produced each notebook's rows."""
     root = results_root(results_dir)
     lines = []
-    runs = accuracies(results_dir)
-    real = runs[(runs.profile != "smoke") & (runs.dataset != "synthetic")] if len(runs) else runs
+    real = real_accuracies(results_dir)
     lines += ["| data (profile) | notebook | run | epochs | test top-1 | train − test | MFLOPs | M params | images/s |",
               "|---|---|---|---|---|---|---|---|---|"]
     if len(real) == 0:

@@ -23,6 +23,7 @@ from vt.stats import MIN_SEEDS
 
 FAMILIES = {"VT-ResNet": "tab:orange", "ResNet": "tab:blue", "ViTResNet": "tab:green"}
 OVERVIEW = "overview.png"
+POINT_COLUMNS = ["profile", "notebook", "dataset", "epochs", "label", "family", "mflops", "seeds", "acc", "lo", "hi"]
 
 
 def family(model: str) -> str:
@@ -39,21 +40,18 @@ def points(results_dir: str | Path = "results") -> pd.DataFrame:
     """Every arm of every study on real data: ``profile``, ``notebook``, ``dataset``, ``epochs``, ``label``,
     ``family``, ``mflops``, ``seeds``, the mean test accuracy ``acc`` in percent and its 95% seed interval ``lo``,
     ``hi`` (NaN under ``MIN_SEEDS`` seeds)."""
-    from vt.report import accuracies
+    from vt.report import real_accuracies
 
-    runs = accuracies(results_dir)
-    if len(runs) == 0:
-        return pd.DataFrame(columns=["profile", "notebook", "dataset", "epochs", "label", "family", "mflops",
-                                     "seeds", "acc", "lo", "hi"])
-    real = runs[(runs.profile != "smoke") & (runs.dataset != "synthetic")].copy()
+    real = real_accuracies(results_dir).copy()
+    if len(real) == 0:
+        return pd.DataFrame(columns=POINT_COLUMNS)
     half = [stats.t.ppf(0.975, n - 1) * s / math.sqrt(n) if n >= MIN_SEEDS else math.nan
             for n, s in zip(real.seeds, real.eval_acc_std)]
     real["acc"] = 100 * real.eval_acc
     real["lo"] = real.acc - 100 * pd.Series(half, index=real.index)
     real["hi"] = real.acc + 100 * pd.Series(half, index=real.index)
     real["family"] = real.model.map(family)
-    return real[["profile", "notebook", "dataset", "epochs", "label", "family", "mflops", "seeds", "acc", "lo",
-                 "hi"]].reset_index(drop=True)
+    return real[POINT_COLUMNS].reset_index(drop=True)
 
 
 def figure(table: pd.DataFrame) -> Figure:

@@ -17,13 +17,14 @@ from vt.train import machine_name
 
 # The order the summary reads in, and what each group is called there.
 GROUPS = [(REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"), (INCONCLUSIVE, "Not settled"),
-          (NOT_RUN, "Not yet run, or no run yet that can decide it"), (SMOKE, "Only the synthetic pipeline check so far")]
+          (NOT_RUN, "Not yet run, or no run yet that can decide it"),
+          (SMOKE, "Only the synthetic pipeline check so far")]
 
 
 def _line(row, root: Path) -> str:
     """One claim on one data set, in a sentence: the claim, where and at what scale it was tested, why it got its
     verdict."""
-    from vt.report import DATASET_NAMES, evidence_from
+    from vt.report import DATASET_NAMES, evidence_from, family_reading
 
     claim = row.claim[0].upper() + row.claim[1:]
     if row.verdict == NOT_RUN:
@@ -32,11 +33,12 @@ def _line(row, root: Path) -> str:
     where = evidence_from(row, root)
     where = where if where == "counted" else f"on {where}"
     why = f", {row.because}" if isinstance(row.because, str) and row.because else ""
-    family = re.match(r"(holds|does not hold) \((.*)\)", str(getattr(row, "family", "")))
+    reading = family_reading(row.verdict, getattr(row, "holm_p", float("nan")))
     together = ""
-    if family:
-        too = " too" if family.group(1) == "holds" else ""
-        together = f"; this verdict {family.group(1)} family-wise{too} (Holm over all verdicts, {family.group(2)})"
+    if reading:
+        holds, p = reading
+        together = (f"; this verdict {'holds family-wise too' if holds else 'does not hold family-wise'} "
+                    f"(Holm over all verdicts, adjusted p {p})")
     return f"- {claim} ({row.source}), {where}{why}{together}."
 
 
@@ -48,8 +50,8 @@ def in_short(table: pd.DataFrame) -> str:
     real = table[table.verdict.isin([REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE]) & table.profile.ne("")
                  & table.dataset.ne("synthetic")]
     counts = real.verdict.value_counts()
-    line = (f"**In short**: of {len(real)} verdicts on real data or on counts ({real.key.nunique()} claims; one tested on "
-            f"two data sets has a verdict for each), {counts.get(REPRODUCED, 0)} reproduced, "
+    line = (f"**In short**: of {len(real)} verdicts on real data or on counts ({real.key.nunique()} claims; one "
+            f"tested on two data sets has a verdict for each), {counts.get(REPRODUCED, 0)} reproduced, "
             f"{counts.get(NOT_REPRODUCED, 0)} did not, and {counts.get(INCONCLUSIVE, 0)} are not settled.")
     central = real[real.key == "vt_beats_resnet"]
     if len(central):
@@ -102,7 +104,8 @@ def summary_markdown(results_dir: str | Path = "results") -> str:
     never = [what for key, what in (
         ("imagenet", "nothing was trained on ImageNet, so none of the paper's ImageNet accuracies (Tables 2-8) "
                      "was retrained; its FLOPs and parameter counts were counted"),
-        ("lip", "VT-FPN was not trained on LIP or COCO-stuff (Tables 9-10); its FLOPs were counted")) if key not in datasets]
+        ("lip", "VT-FPN was not trained on LIP or COCO-stuff (Tables 9-10); its FLOPs were counted"))
+        if key not in datasets]
     waiting = planned(results_dir)
     if waiting:
         lines += [f"**Planned, not landed yet** ({len(waiting)}, the CPU campaign's next studies, in order): "
@@ -141,15 +144,21 @@ def machine(record: dict) -> str:
     return machine_name(record["environment"])
 
 
+def _recorded(executed: Path, folder: Path) -> tuple[dict, dict]:
+    """What papermill recorded of an executed notebook's last execution (its ``papermill`` metadata) and what the
+    notebook recorded beside its results (``folder/parameters.json``; empty where there is none)."""
+    meta = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
+    recorded = folder / "parameters.json"
+    return meta, json.loads(recorded.read_text()) if recorded.exists() else {}
+
+
 def runtimes(results_dir: str | Path = "results") -> pd.DataFrame:
     """Per executed notebook under ``results/<profile>/``: its last execution's duration (papermill's record), the
     runs it trained or read back, their summed training time, and the machine (``parameters.json``)."""
     root = results_root(results_dir)
     rows = []
     for path in sorted(root.glob("*/[0-9][0-9]_*.ipynb")):
-        meta = nbformat.read(path, as_version=4).metadata.get("papermill", {})
-        recorded = path.parent / path.stem / "parameters.json"
-        record = json.loads(recorded.read_text()) if recorded.exists() else {}
+        meta, record = _recorded(path, path.parent / path.stem)
         runs, training = training_seconds(path.parent / path.stem)
         rows.append({"profile": path.parent.name, "notebook": path.stem, "executed_s": meta.get("duration"),
                      "runs": runs, "training_s": training, "machine": machine(record)})
@@ -189,15 +198,13 @@ def runtime_line(executed: Path, folder: Path, here: dict) -> str:
     """The line atop a saved notebook: when and how long ``executed`` ran (papermill's record) and on what machine
     (the environment its ``folder/parameters.json`` records, else ``here``, as ``vt.train.environment`` gives it),
     and how long the runs landed in ``folder/runs/`` trained in all, and where."""
-    meta = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
-    recorded = folder / "parameters.json"
-    record = json.loads(recorded.read_text()) if recorded.exists() else {}
+    meta, record = _recorded(executed, folder)
     when = f" on {str(meta['end_time'])[:10]}" if meta.get("end_time") else ""
     took = f" in {duration(meta['duration'])}" if meta.get("duration") is not None else ""
     line = f"*This copy was executed{when}{took} ({machine_name(record.get('environment') or here)})."
     runs, seconds = training_seconds(folder)
     if runs:
-        where = machine(record) if record else "not recorded"
+        where = machine(record)
         line += (f" The {runs} run{'s' * (runs > 1)} it shows trained for {duration(seconds)} in all"
                  f"{'' if where == 'not recorded' else f' ({where})'}.")
     return line + "*"

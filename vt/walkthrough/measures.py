@@ -21,24 +21,25 @@ def uniform_entropy(attention: Tensor) -> float:
     return math.log(attention.shape[1])
 
 
+def _mean_cosine_within(groups: Tensor) -> float:
+    """Mean cosine similarity between the different vectors of each group, ``groups (G, N, C)``, over groups."""
+    unit = torch.nn.functional.normalize(groups.float(), dim=-1)
+    cosines = unit @ unit.transpose(1, 2)  # (G, N, N)
+    off_diagonal = ~torch.eye(groups.shape[1], dtype=torch.bool)
+    return float(cosines[:, off_diagonal].mean())
+
+
 def filter_similarity(filters: Tensor) -> float:
     """Mean cosine similarity, over tokens and over pairs of images, of the filters ``W_R (B, L, C)`` that eq. 2
     computes from each image's previous tokens: 1 where every image gets the same filters, as with eq. 1's fixed
     ``W_A``; lower where the filters follow the image."""
-    unit = torch.nn.functional.normalize(filters.float(), dim=-1)  # (B, L, C)
-    cosines = torch.einsum("blc,dlc->lbd", unit, unit)  # (L, B, B)
-    b = filters.shape[0]
-    off_diagonal = ~torch.eye(b, dtype=torch.bool)
-    return float(cosines[:, off_diagonal].mean())
+    return _mean_cosine_within(filters.transpose(0, 1))  # (L, B, C): each token's filters across the images
 
 
 def token_similarity(tokens: Tensor) -> float:
     """Mean cosine similarity between the different tokens ``(B, L, D)`` of one image, over images: near 1 where the
     ``L`` tokens have collapsed into one."""
-    unit = torch.nn.functional.normalize(tokens.float(), dim=-1)
-    cosines = unit @ unit.transpose(1, 2)  # (B, L, L)
-    off_diagonal = ~torch.eye(tokens.shape[1], dtype=torch.bool)
-    return float(cosines[:, off_diagonal].mean())
+    return _mean_cosine_within(tokens)
 
 
 def spread_from_uniform(relations: Tensor) -> tuple[float, float]:
