@@ -60,7 +60,7 @@ def test_each_resolution_is_printed_and_saved_before_the_next_is_measured(tmp_pa
     out = tmp_path / "bench.csv"
     process = subprocess.Popen(
         [sys.executable, "-m", "vt.bench", "--models", "resnet20", "--resolution", "32", "256", "--batch-size", "8",
-         "--steps", "50", "--rounds", "3", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--steps", "5", "--rounds", "2", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in process.stderr:
             if "at 256 px" in line:

@@ -54,7 +54,7 @@ def test_two_checkouts_each_run_their_own_code_and_one_survives_the_other(tmp_pa
     _set_up(a, env)
     _set_up(b, env)  # set up after a: it must not take a's place
 
-    assert _run_probe(a, env).split() == ["a", str(a / "vt" / "__init__.py"), str(a / ".venv" / "bin" / "python")]
+    # b, set up last, runs b's code; with b gone, a still runs a's: neither the first nor the last set-up wins.
     assert _run_probe(b, env).split() == ["b", str(b / "vt" / "__init__.py"), str(b / ".venv" / "bin" / "python")]
     shutil.rmtree(b)
-    assert _run_probe(a, env).split()[0] == "a"
+    assert _run_probe(a, env).split() == ["a", str(a / "vt" / "__init__.py"), str(a / ".venv" / "bin" / "python")]

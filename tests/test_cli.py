@@ -67,7 +67,7 @@ def test_python_dash_m_exits_with_the_status_main_returns(args, message):
 
 
 def test_every_tool_exits_with_the_status_its_main_returns():
-    for tool in sorted({args[0] for args, _ in CASES} | {"vt.execute", "vt.side_by_side"}):
+    for tool in sorted({args[0] for args, _ in CASES} | {"vt.execute", "vt.side_by_side", "vt.notebooks"}):
         path = ROOT / (tool.replace(".", "/") + ".py")
         path = path if path.exists() else ROOT / tool.replace(".", "/") / "__main__.py"
         assert "sys.exit(main())" in path.read_text(), path

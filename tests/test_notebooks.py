@@ -18,6 +18,7 @@ import yaml
 
 from vt import findings, notebooks, report
 from vt.notebooks import summary as summary_module
+from vt.notebooks.__main__ import main as notebooks_main
 from vt.data import load
 from vt.errors import ConfigError
 from vt.paths import ROOT
@@ -31,7 +32,7 @@ def test_every_notebook_declares_its_parameters_and_profiles_are_valid():
         assert notebooks.load_profile(profile.stem)["profile"] == profile.stem
 
 
-def test_a_bad_profile_is_refused(tmp_path):
+def test_a_bad_profile_is_refused(tmp_path, capsys):
     with pytest.raises(ConfigError, match="no profile 'nope'.*smoke"):
         notebooks.load_profile("nope")
     typo = tmp_path / "typo.yaml"
@@ -42,11 +43,11 @@ def test_a_bad_profile_is_refused(tmp_path):
     wrong.write_text("profile: wrong\nepochs: -2\n")
     with pytest.raises(ConfigError, match="epochs must be positive"):
         notebooks.load_profile(str(wrong))
-    result = subprocess.run([sys.executable, "-m", "vt.notebooks", "check", "nope"], capture_output=True, text=True)
-    assert result.returncode == 2 and result.stderr.startswith("error: no profile 'nope'")
+    assert notebooks_main(["check", "nope"]) == 2  # python -m vt.notebooks (tests/test_cli.py: its exit status)
+    assert capsys.readouterr().err.startswith("error: no profile 'nope'")
 
 
-def test_a_profile_extends_another_with_its_own_values_on_top(tmp_path):
+def test_a_profile_extends_another_with_its_own_values_on_top(tmp_path, capsys):
     parent = tmp_path / "parent.yaml"
     parent.write_text("profile: parent\nepochs: 3\nlr: 0.05\nmodels: [resnet20, vt_resnet20]\n")
     child = tmp_path / "child.yaml"
@@ -56,9 +57,8 @@ def test_a_profile_extends_another_with_its_own_values_on_top(tmp_path):
     long, short = notebooks.load_profile("cifar10-cpu-long"), notebooks.load_profile("cifar10-cpu")
     changed = {k for k in short if long[k] != short[k]}
     assert changed == {"profile", "models", "epochs"} and long["epochs"] > short["epochs"]
-    result = subprocess.run([sys.executable, "-m", "vt.notebooks", "resolve", "cifar10-cpu-long"],
-                            capture_output=True, text=True, check=True)
-    assert yaml.safe_load(result.stdout) == long
+    assert notebooks_main(["resolve", "cifar10-cpu-long"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == long
 
 
 def test_a_profile_with_a_missing_or_circular_parent_is_refused(tmp_path):
@@ -78,8 +78,10 @@ def test_run_all_refuses_a_bad_profile_or_notebook_at_once():
         assert result.returncode == 2 and message in result.stderr
 
 
-def test_a_failed_run_leaves_the_last_executed_notebook_in_place(tmp_path):
-    """run_all.sh writes the executed notebook under a hidden name and moves it in place only when it ends."""
+def test_a_failed_run_ends_in_one_line_and_leaves_the_last_executed_notebook_in_place(tmp_path):
+    """run_all.sh -> vt.execute -> the kernel: a user's error raised in the notebook (here, no data) ends the run
+    with exit status 2 and one line naming the failed copy, which keeps its traceback; the notebook from the last
+    finished run stays in place (the executed notebook is written under a hidden name and moved only at the end)."""
     name = "test-partial-run"
     profile, results = ROOT / "profiles" / f"{name}.yaml", ROOT / "results" / name
     profile.write_text(f"profile: {name}\ndataset: cifar10\n")
@@ -89,7 +91,12 @@ def test_a_failed_run_leaves_the_last_executed_notebook_in_place(tmp_path):
     try:
         run = subprocess.run([str(ROOT / "run_all.sh"), "--profile", name, "01_baseline"], capture_output=True,
                              text=True, timeout=300, env={**os.environ, **empty})
-        assert run.returncode != 0 and "CIFAR-10 not found" in run.stdout + run.stderr
+        assert run.returncode == 2, run.stderr[-3000:]  # a user's error, as every tool's bad input
+        last = run.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: ") and "CIFAR-10 not found" in last, run.stderr[-3000:]
+        failed = [p for p in results.glob(".partial-*") if p.name in last]
+        assert len(failed) == 1 and "CIFAR-10 not found" in failed[0].read_text()  # the failed copy, with its traceback
+        assert "without encryption" not in run.stderr and "Traceback" not in run.stderr
         assert (results / "01_baseline.ipynb").read_text() == "the last finished run"
     finally:
         profile.unlink()
@@ -127,19 +134,6 @@ def test_a_bad_element_of_a_sweep_is_refused_before_anything_trains():
 def test_a_parameter_of_another_notebook_is_left_unused():
     P = notebooks.parameters("04_flops", {"In": ["# Parameters\nepochs = 2\n"], "epochs": 2})
     assert P.unused == ["epochs"] and "epochs" not in P.values
-
-
-def test_vt_execute_reports_a_refused_parameter_in_one_line_with_status_2_and_keeps_the_last_finished_one(tmp_path):
-    (tmp_path / "out.ipynb").write_text("the last finished run")
-    run = subprocess.run([sys.executable, "-m", "vt.execute", str(ROOT / "notebooks" / "02_tokenizers.ipynb"),
-                          str(tmp_path / "out.ipynb"), "-p", "epochz", "2", "--no-progress-bar"],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 2  # a ConfigError in the notebook is the user's: status 2, as every tool's bad input
-    last = run.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ") and "epochz" in last and str(tmp_path / ".partial-out.ipynb") in last
-    assert "without encryption" not in run.stderr and "Traceback" not in run.stderr
-    assert (tmp_path / "out.ipynb").read_text() == "the last finished run"
-    assert "epochz" in (tmp_path / ".partial-out.ipynb").read_text()  # the failed copy, with its traceback
 
 
 def test_a_notebook_runs_as_a_user_would_and_leaves_the_profiles_results_alone(tmp_path, monkeypatch):

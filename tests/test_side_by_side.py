@@ -10,6 +10,7 @@ import yaml
 from vt import notebooks, side_by_side
 from vt.config import TrainConfig
 from vt.errors import ConfigError
+from vt.train import train
 
 
 def test_the_epochs_are_the_planned_ones_or_fewer_where_they_would_not_fit():
@@ -53,7 +54,10 @@ def test_runs_trained_side_by_side_are_read_back_by_the_notebook(tmp_path, monke
     assert {m: path.stat().st_mtime_ns for m, path in trained.items()} == stamps  # read back, not trained again
 
     # More seeds later (another GPU session, its checkpoints gone): only the new runs train, to the landed epochs.
+    # The processes were tried above; here the runs train one after the other in this process, to save start-ups.
     shutil.rmtree(tmp_path / "checkpoints")
+    monkeypatch.setattr(side_by_side, "side_by_side",
+                        lambda runs: [(c.checkpoint_dir, train(c).iloc[-1].to_dict()) for c in runs])
     assert side_by_side.main(["01_baseline", "--profile", str(profile), "--minutes", "10", "-p", "lr", "0.02",
                               "-p", "seeds", "[0, 1]", "--write-profile", str(fitted)]) == 0
     out = capsys.readouterr().out

@@ -22,7 +22,7 @@ from vt.config import TrainConfig
 from vt.errors import CheckpointCorruptError, CheckpointMismatchError, ConfigError
 from vt.paths import ROOT
 from vt.run_checkpoint import CHECKPOINT, HISTORY, PREDICTIONS
-from vt.train import cpu_name, train
+from vt.train import cpu_name, main, train
 
 SMALL = dict(train_size=512, eval_size=256, batch_size=64, lr=0.05, progress=False)
 
@@ -34,6 +34,17 @@ def shapes() -> data.Dataset:
 
 def _weights(folder: Path) -> dict[str, torch.Tensor]:
     return torch.load(folder / CHECKPOINT, weights_only=False)["model"]
+
+
+THREE_EPOCHS = dict(model="resnet20", epochs=3, **SMALL)  # the run the damaged and the killed runs must end as
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, shapes) -> dict[str, torch.Tensor]:
+    """The final weights of ``THREE_EPOCHS`` trained without a stop, once for the tests that resume it."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    train(TrainConfig(**THREE_EPOCHS, checkpoint_dir=str(folder)), shapes)
+    return _weights(folder)
 
 
 def test_a_short_run_lowers_the_loss_and_beats_chance():
@@ -65,8 +76,10 @@ def test_per_example_predictions_are_kept_and_give_the_recorded_accuracy(tmp_pat
 
 
 @pytest.mark.parametrize("model", ["vt_resnet20", "vit_resnet_cifar"])
-def test_stop_and_resume_equals_the_uninterrupted_run(model, tmp_path, shapes):
-    config = dict(model=model, epochs=2, warmup_epochs=0.5, label_smoothing=0.1, grad_clip=1.0, **SMALL)
+def test_stop_and_resume_equals_the_uninterrupted_run(model, tmp_path):
+    shapes = data.load("synthetic", train_size=256, eval_size=128)  # a quarter of an epoch's steps would do
+    config = dict(model=model, epochs=2, warmup_epochs=0.5, label_smoothing=0.1, grad_clip=1.0,
+                  **{**SMALL, "train_size": 256, "eval_size": 128})
     straight = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "a")), shapes)
     first = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b"), stop_after=1), shapes)
     assert len(first) == 1
@@ -77,32 +90,31 @@ def test_stop_and_resume_equals_the_uninterrupted_run(model, tmp_path, shapes):
     pd.testing.assert_frame_equal(straight[columns], resumed[columns])
 
 
-def test_a_truncated_checkpoint_costs_one_epoch_not_the_run(tmp_path, shapes):
+def test_a_truncated_checkpoint_costs_one_epoch_not_the_run(tmp_path, shapes, uninterrupted, capsys):
     """A checkpoint damaged after it was written (a full disk, a copy cut short): the run goes on from the one
     before it, to the same weights as a run never damaged; with both damaged, one line says what to do."""
-    config = dict(model="resnet20", epochs=3, **SMALL)
-    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "a")), shapes)
+    config = THREE_EPOCHS
     train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b"), stop_after=2), shapes)
     path = tmp_path / "b" / CHECKPOINT
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
     with pytest.warns(UserWarning, match="resuming from the checkpoint before it"):
         history = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b")), shapes)
     assert list(history.epoch) == [1, 2, 3]
-    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    resumed = _weights(tmp_path / "b")
+    assert all(torch.equal(uninterrupted[k], resumed[k]) for k in uninterrupted)
 
     for damaged in (path, checkpoint.previous(path)):
         damaged.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointCorruptError, match="unreadable"), pytest.warns(UserWarning):
         train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b")), shapes)
-    run = subprocess.run([sys.executable, "-m", "vt.train", "--model", "resnet20", "--epochs", "3", "--train-size",
-                          "512", "--eval-size", "256", "--batch-size", "64", "--lr", "0.05", "--no-progress",
-                          "--checkpoint-dir", str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 2 and run.stderr.strip().splitlines()[-1].startswith("error: ")
-    assert "Traceback" not in run.stderr
+    capsys.readouterr()
+    status = main(["--model", "resnet20", "--epochs", "3", "--train-size", "512", "--eval-size", "256", "--batch-size",
+                   "64", "--lr", "0.05", "--no-progress", "--checkpoint-dir", str(tmp_path / "b")])  # python -m vt.train
+    err = capsys.readouterr().err
+    assert status == 2 and err.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in err
 
 
-def test_kill_and_resume_equals_the_uninterrupted_run(tmp_path, shapes):
+def test_kill_and_resume_equals_the_uninterrupted_run(tmp_path, shapes, uninterrupted):
     """A process killed with SIGKILL mid-run resumes from its last checkpoint to the same final weights."""
     args = ["--model", "resnet20", "--epochs", "3", "--train-size", "512", "--eval-size", "256",
             "--batch-size", "64", "--lr", "0.05", "--no-progress"]
@@ -114,11 +126,9 @@ def test_kill_and_resume_equals_the_uninterrupted_run(tmp_path, shapes):
     victim.wait()
     done = len(pd.read_csv(tmp_path / "killed" / HISTORY))
     assert 1 <= done < 3, "the kill should land after the first checkpoint and before the end"
-    config = dict(model="resnet20", epochs=3, **SMALL)
-    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "killed")), shapes)
-    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "straight")), shapes)
-    a, b = _weights(tmp_path / "killed"), _weights(tmp_path / "straight")
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    train(TrainConfig(**THREE_EPOCHS, checkpoint_dir=str(tmp_path / "killed")), shapes)
+    resumed = _weights(tmp_path / "killed")
+    assert all(torch.equal(uninterrupted[k], resumed[k]) for k in uninterrupted)
 
 
 def test_a_finished_run_returns_its_history_without_training(tmp_path, shapes):
@@ -209,8 +219,6 @@ def test_nothing_is_written_for_a_refused_run(tmp_path):
 
 def test_command_line_reports_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
     """``python -m vt.train``'s main, in process (tests/test_cli.py crosses the process boundary once for all tools)."""
-    from vt.train import main
-
     monkeypatch.setenv("VT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("VT_SHARED_DATASETS", str(tmp_path))
     for args, message in [(["--model", "nope"], "unknown model 'nope'"),
@@ -256,14 +264,15 @@ def test_cpu_name_falls_back_to_platform_without_cpuinfo(tmp_path):
     assert cpu_name(tmp_path / "absent") == (platform.processor() or platform.machine())
 
 
-def test_help_says_what_each_option_means_and_its_choices():
+def test_help_says_what_each_option_means_and_its_choices(capsys):
     from dataclasses import fields
 
     from vt.config import HELP
 
     assert set(HELP) == {f.name for f in fields(TrainConfig)}
-    text = " ".join(subprocess.run([sys.executable, "-m", "vt.train", "--help"], capture_output=True, text=True,
-                                   check=True).stdout.split())  # argparse wraps lines
+    with pytest.raises(SystemExit):
+        main(["--help"])  # python -m vt.train --help
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
     assert "peak learning rate (default: 0.05)" in text and "one of: 'sgd', 'adam', 'adamw'" in text
 
 
@@ -272,12 +281,13 @@ def test_compiling_on_a_cpu_logs_no_path_of_the_local_install(tmp_path):
     """torch.compile looks for a CUDA toolkit; with one but no GPU, torch logs that it found no CUDA runtime, naming
     where it is installed. Executed notebooks keep their logs, so vt silences that line."""
     find = "from torch.utils.cpp_extension import _find_cuda_home; _find_cuda_home()"
+    marker = "import sys; print('-- vt imported --', file=sys.stderr, flush=True)"
     env = {**os.environ, "CUDA_HOME": str(tmp_path)}
-    plain = subprocess.run([sys.executable, "-c", find], env=env, capture_output=True, text=True, check=True)
-    assert "No CUDA runtime is found" in plain.stderr  # the line this test is about
-    with_vt = subprocess.run([sys.executable, "-c", "import vt.train; " + find], env=env, capture_output=True,
-                             text=True, check=True, cwd=ROOT)
-    assert "No CUDA runtime is found" not in with_vt.stderr
+    run = subprocess.run([sys.executable, "-c", f"{find}\n{marker}\nimport vt.train\n{find}"], env=env,
+                         capture_output=True, text=True, check=True, cwd=ROOT)  # a fresh process: torch's first log
+    plain, with_vt = run.stderr.split("-- vt imported --")
+    assert "No CUDA runtime is found" in plain  # the line this test is about
+    assert "No CUDA runtime is found" not in with_vt
 
 
 # The weights two small seeded runs (fp32, on a CPU) reached before a training run was split into its set-up, its

@@ -20,6 +20,8 @@ says 1.814 G). Any op that is neither counted nor declared is listed in ``FlopRe
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import warnings
 from collections import Counter
@@ -149,17 +151,22 @@ def count_models(
     the order it is written (``X W_Q`` per pixel), the paper's count; equal to ``mflops`` for models without one."""
     from tqdm import tqdm  # the text bar: papermill notebooks have no widgets
 
+    rows = [{"model": name, "kwargs": kwargs, **_counted(name, json.dumps(kwargs, sort_keys=True), tuple(input_size))}
+            for name, kwargs in tqdm(specs, desc=f"counting at {input_size[1]}x{input_size[2]}", disable=not progress)]
+    return pd.DataFrame(rows)
+
+
+@functools.cache
+def _counted(name: str, kwargs_json: str, input_size: tuple[int, int, int]) -> dict[str, float]:
+    """``count_models``' numbers for one model, counted once per process: a count depends only on the
+    architecture (name and builder kwargs) and the input size, never on the weights."""
     from vt.models import create
     from vt.models.projector import set_order
 
-    rows = []
-    for name, kwargs in tqdm(specs, desc=f"counting at {input_size[1]}x{input_size[2]}", disable=not progress):
-        model = create(name, **kwargs)
-        report = count(model, input_size)
-        literal = count(set_order(model, "literal"), input_size)  # eq. 5 as written, as the paper counts
-        rows.append({"model": name, "kwargs": kwargs, "mflops": report.flops / 1e6, "mparams": report.params / 1e6,
-                     "mflops_eq5_literal": literal.flops / 1e6})
-    return pd.DataFrame(rows)
+    model = create(name, **json.loads(kwargs_json))
+    report = count(model, input_size)
+    literal = count(set_order(model, "literal"), input_size)  # eq. 5 as written, as the paper counts
+    return {"mflops": report.flops / 1e6, "mparams": report.params / 1e6, "mflops_eq5_literal": literal.flops / 1e6}
 
 
 def summary_markdown(csv_path: str) -> str:
