@@ -5,6 +5,7 @@
 # stop, on another day, and it goes on where it stopped; a study whose results landed is skipped. Hours of
 # work; meant for the background:
 #   nohup setsid bash scripts/campaign_cpu.sh > campaign.log 2>&1 &
+# and paused while other heavy work runs: bash scripts/campaign_pause.sh stop|continue.
 # Studies (profile, notebook), the plan and the measured epoch times are in each profile's comments; a study marked
 # "paired" retrains its landed runs that have no per-example predictions, so that its intervals are paired.
 set -euo pipefail

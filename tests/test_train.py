@@ -132,6 +132,24 @@ def test_kill_and_resume_equals_the_uninterrupted_run(tmp_path, shapes, uninterr
     assert all(torch.equal(uninterrupted[k], resumed[k]) for k in uninterrupted)
 
 
+def test_an_epoch_that_spans_a_pause_records_no_speed(monkeypatch, shapes):
+    """A campaign paused with kill -STOP and continued with -CONT: the epoch it was paused in took the pause's time,
+    so its images/s is left out (nan), while its other numbers and the next epochs' speeds stand."""
+    clip, steps = torch.nn.utils.clip_grad_norm_, []
+
+    def clip_and_continue_once(*args, **kwargs):
+        steps.append(1)
+        if len(steps) == 9:  # the second epoch's first step: 512 images in batches of 64 are 8 steps an epoch
+            os.kill(os.getpid(), signal.SIGCONT)  # what a stopped process receives when it goes on
+        return clip(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip_and_continue_once)
+    history = train(TrainConfig(model="resnet20", epochs=3, grad_clip=1.0, **SMALL), shapes)
+    assert len(steps) == 24
+    assert history.images_per_s.isna().tolist() == [False, True, False]
+    assert history.epoch_time_s.notna().all() and history.train_loss.notna().all()
+
+
 def test_a_finished_run_returns_its_history_without_training(tmp_path, shapes):
     config = TrainConfig(model="resnet20", epochs=1, checkpoint_dir=str(tmp_path), **SMALL)
     first = train(config, shapes)

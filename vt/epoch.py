@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 
@@ -20,6 +22,21 @@ from vt.data import DeviceLoader, FolderLoader
 # Set by whoever trains several runs on one device at once (``vt.side_by_side``): how many share it. The history's
 # ``shared_by`` column keeps it, since images/s measured so are not a model's own speed.
 SHARED_BY_ENV = "VT_SHARED_BY"
+
+# How many times this process was continued after a stop (SIGCONT, as after ``kill -STOP``/``-CONT`` of a campaign
+# paused while other work used the machine): an epoch that spans a pause measures the pause, not the model.
+_continued = 0
+
+
+def _count_continue(signum: int, frame: object) -> None:
+    global _continued
+    _continued += 1
+
+
+def _watch_pauses() -> None:
+    """Count this process's SIGCONTs (once installed; only the main thread may install a signal handler)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGCONT) is not _count_continue:
+        signal.signal(signal.SIGCONT, _count_continue)
 
 
 @dataclass
@@ -42,7 +59,8 @@ def train_epoch(parts: Parts, epoch: int, label_smoothing: float, grad_clip: flo
     """One pass over the training split (epoch ``epoch``, counted from 0): per batch, the cross-entropy with
     ``label_smoothing`` under autocast, a backward pass, gradients clipped to norm ``grad_clip`` (0: not), an
     optimizer step and a schedule step. Returns the epoch's history row, its mean loss and accuracy over every
-    rank's images, the last step's learning rate and the training images/s.
+    rank's images, the last step's learning rate and the training images/s (``nan`` for an epoch during which the
+    process was stopped and continued: its time holds the pause).
 
     Raises:
         FloatingPointError: when the loss is not finite (the learning rate is too high).
@@ -51,6 +69,8 @@ def train_epoch(parts: Parts, epoch: int, label_smoothing: float, grad_clip: flo
     loss_sum = torch.zeros((), dtype=torch.float64, device=parts.device)
     correct = torch.zeros((), dtype=torch.int64, device=parts.device)
     seen = 0
+    _watch_pauses()
+    continued = _continued
     _sync(parts.device)
     start = time.perf_counter()
     for images, labels in parts.train_loader.epoch(epoch):
@@ -78,7 +98,7 @@ def train_epoch(parts: Parts, epoch: int, label_smoothing: float, grad_clip: flo
     if not math.isfinite(loss_sum):
         raise FloatingPointError(f"training loss is {loss_sum} at epoch {epoch + 1}: lower lr")
     return {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "lr": lr,
-            "images_per_s": seen / elapsed, "epoch_time_s": elapsed, "shared_by": int(os.environ.get(SHARED_BY_ENV, 1))}
+            "images_per_s": seen / elapsed if _continued == continued else math.nan, "epoch_time_s": elapsed, "shared_by": int(os.environ.get(SHARED_BY_ENV, 1))}
 
 
 @torch.no_grad()
