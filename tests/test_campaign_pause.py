@@ -42,4 +42,5 @@ def test_without_a_campaign_or_with_a_wrong_word_it_says_so_in_one_line(tmp_path
     wrong = subprocess.run(["bash", str(PAUSE), "pause"], capture_output=True, text=True)
     assert wrong.returncode == 2 and wrong.stderr.startswith("usage: ")
     none = subprocess.run(["bash", str(PAUSE), "stop", str(tmp_path)], capture_output=True, text=True)
-    assert none.returncode == 2 and none.stderr.strip() == f"error: no campaign of {tmp_path.resolve()} is running (scripts/campaign_cpu.sh)"
+    assert none.returncode == 2
+    assert none.stderr.strip() == f"error: no campaign of {tmp_path.resolve()} is running (scripts/campaign_cpu.sh)"

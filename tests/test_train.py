@@ -37,6 +37,9 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 
 THREE_EPOCHS = dict(model="resnet20", epochs=3, **SMALL)  # the run the damaged and the killed runs must end as
+# The same run on python -m vt.train's command line.
+THREE_EPOCHS_ARGS = [arg for name, value in THREE_EPOCHS.items() if name != "progress"
+                     for arg in (f"--{name.replace('_', '-')}", str(value))] + ["--no-progress"]
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +80,9 @@ def test_per_example_predictions_are_kept_and_give_the_recorded_accuracy(tmp_pat
 
 @pytest.mark.parametrize("model", ["vt_resnet20", "vit_resnet_cifar"])
 def test_stop_and_resume_equals_the_uninterrupted_run(model, tmp_path):
-    shapes = data.load("synthetic", train_size=256, eval_size=128)  # a quarter of an epoch's steps would do
-    config = dict(model=model, epochs=2, warmup_epochs=0.5, label_smoothing=0.1, grad_clip=1.0,
-                  **{**SMALL, "train_size": 256, "eval_size": 128})
+    fewer = dict(train_size=256, eval_size=128)  # half the images: a resume is as exact on fewer
+    shapes = data.load("synthetic", **fewer)
+    config = dict(model=model, epochs=2, warmup_epochs=0.5, label_smoothing=0.1, grad_clip=1.0, **{**SMALL, **fewer})
     straight = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "a")), shapes)
     first = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b"), stop_after=1), shapes)
     assert len(first) == 1
@@ -93,12 +96,11 @@ def test_stop_and_resume_equals_the_uninterrupted_run(model, tmp_path):
 def test_a_truncated_checkpoint_costs_one_epoch_not_the_run(tmp_path, shapes, uninterrupted, capsys):
     """A checkpoint damaged after it was written (a full disk, a copy cut short): the run goes on from the one
     before it, to the same weights as a run never damaged; with both damaged, one line says what to do."""
-    config = THREE_EPOCHS
-    train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b"), stop_after=2), shapes)
+    train(TrainConfig(**THREE_EPOCHS, checkpoint_dir=str(tmp_path / "b"), stop_after=2), shapes)
     path = tmp_path / "b" / CHECKPOINT
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
     with pytest.warns(UserWarning, match="resuming from the checkpoint before it"):
-        history = train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b")), shapes)
+        history = train(TrainConfig(**THREE_EPOCHS, checkpoint_dir=str(tmp_path / "b")), shapes)
     assert list(history.epoch) == [1, 2, 3]
     resumed = _weights(tmp_path / "b")
     assert all(torch.equal(uninterrupted[k], resumed[k]) for k in uninterrupted)
@@ -106,20 +108,18 @@ def test_a_truncated_checkpoint_costs_one_epoch_not_the_run(tmp_path, shapes, un
     for damaged in (path, checkpoint.previous(path)):
         damaged.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointCorruptError, match="unreadable"), pytest.warns(UserWarning):
-        train(TrainConfig(**config, checkpoint_dir=str(tmp_path / "b")), shapes)
+        train(TrainConfig(**THREE_EPOCHS, checkpoint_dir=str(tmp_path / "b")), shapes)
     capsys.readouterr()
     with pytest.warns(UserWarning, match="unreadable"):  # python -m vt.train, in process
-        status = main(["--model", "resnet20", "--epochs", "3", "--train-size", "512", "--eval-size", "256",
-                       "--batch-size", "64", "--lr", "0.05", "--no-progress", "--checkpoint-dir", str(tmp_path / "b")])
+        status = main([*THREE_EPOCHS_ARGS, "--checkpoint-dir", str(tmp_path / "b")])
     err = capsys.readouterr().err
     assert status == 2 and err.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in err
 
 
 def test_kill_and_resume_equals_the_uninterrupted_run(tmp_path, shapes, uninterrupted):
     """A process killed with SIGKILL mid-run resumes from its last checkpoint to the same final weights."""
-    args = ["--model", "resnet20", "--epochs", "3", "--train-size", "512", "--eval-size", "256",
-            "--batch-size", "64", "--lr", "0.05", "--no-progress"]
-    victim = subprocess.Popen([sys.executable, "-m", "vt.train", *args, "--checkpoint-dir", str(tmp_path / "killed")])
+    victim = subprocess.Popen([sys.executable, "-m", "vt.train", *THREE_EPOCHS_ARGS, "--checkpoint-dir",
+                               str(tmp_path / "killed")])
     deadline = time.time() + 120
     while not (tmp_path / "killed" / HISTORY).exists() and victim.poll() is None and time.time() < deadline:
         time.sleep(0.05)

@@ -35,7 +35,8 @@ def _count_continue(signum: int, frame: object) -> None:
 
 def _watch_pauses() -> None:
     """Count this process's SIGCONTs (once installed; only the main thread may install a signal handler)."""
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGCONT) is not _count_continue:
+    on_main = threading.current_thread() is threading.main_thread()
+    if on_main and signal.getsignal(signal.SIGCONT) is not _count_continue:
         signal.signal(signal.SIGCONT, _count_continue)
 
 
@@ -98,7 +99,8 @@ def train_epoch(parts: Parts, epoch: int, label_smoothing: float, grad_clip: flo
     if not math.isfinite(loss_sum):
         raise FloatingPointError(f"training loss is {loss_sum} at epoch {epoch + 1}: lower lr")
     return {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "lr": lr,
-            "images_per_s": seen / elapsed if _continued == continued else math.nan, "epoch_time_s": elapsed, "shared_by": int(os.environ.get(SHARED_BY_ENV, 1))}
+            "images_per_s": seen / elapsed if _continued == continued else math.nan, "epoch_time_s": elapsed,
+            "shared_by": int(os.environ.get(SHARED_BY_ENV, 1))}
 
 
 @torch.no_grad()
