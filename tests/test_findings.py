@@ -387,7 +387,7 @@ def test_every_verdict_shown_in_readme_and_report_gives_its_reason_and_sign():
         why = row.because[0].upper() + row.because[1:]
         assert why in shown, why
         if pd.notna(row.difference) and row.seeds >= 3 and "MFLOPs, not fewer" not in row.because:
-            assert f"{row.difference:+.1f}" in row.because and ("positive: " in row.because or "negative: " in row.because)
+            assert findings.base.signed(row.difference) in row.because and ("positive: " in row.because or "negative: " in row.because)
 
 
 def test_segmentation_models_that_predict_only_background_are_said_to_have_learnt_nothing(tmp_path):
@@ -417,3 +417,8 @@ def test_the_pair_a_verdict_rests_on_is_the_clearest_failure_or_else_the_weakest
     assert deciding(R, [(R, 0.001), (R, 0.04), (R, 0.01)]) == 1
     # inconclusive: an inconclusive pair, not the one that holds
     assert deciding(I, [(R, 0.30), (I, 0.20), (I, 0.60)]) == 2
+
+
+def test_a_signed_number_that_rounds_to_zero_is_shown_without_a_sign():
+    assert [findings.base.signed(x) for x in (-0.04, 0.04, -0.06, 2.0, -3.25)] == ["0.0", "0.0", "-0.1", "+2.0", "-3.2"]
+    assert findings.base.signed(-0.004, 2) == "0.00" and findings.base.signed(0.126, 2) == "+0.13"

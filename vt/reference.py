@@ -1,7 +1,7 @@
 """Published numbers this reproduction is compared with, quoted as their authors give them.
 
 ``PAPER``: Wu et al. 2020 (ICCV 2021 text), Tables 2-8, ImageNet at 224x224, 1000 classes.
-``SEED_REPORT``: the earlier student report's FLOPs/params tables (``shared/seed-report.md``).
+``SEED_REPORT``: the earlier student report's FLOPs/params tables (D. Melekhin, April 2021).
 ``PAPER_SEGMENTATION``: Wu et al. 2020, Tables 9-10, Panoptic FPN's semantic branch on ResNet-50, FPN vs VT-FPN.
 ``PAPER_ATTENTION_ENTROPY``: Wu et al. 2020, section 6, the entropy of the tokenizer's attention on LIP.
 ``HE_2016_RESNET20``: He et al. 2016 (Deep Residual Learning), Table 6, CIFAR-10 ResNet-20, for the CPU baseline.

@@ -53,8 +53,8 @@ class Finding:
             return ""
         seeds = int(self.seeds)
         interval = ("no interval" if pd.isna(self.ci_low) or pd.isna(self.ci_high)
-                    else f"[{self.ci_low:+.1f}, {self.ci_high:+.1f}]")
-        return f"{self.difference:+.1f} {self.unit} {interval}, {seeds} seed{'s' if seeds != 1 else ''}"
+                    else f"[{signed(self.ci_low)}, {signed(self.ci_high)}]")
+        return f"{signed(self.difference)} {self.unit} {interval}, {seeds} seed{'s' if seeds != 1 else ''}"
 
     def markdown(self) -> str:
         """One paragraph for a notebook's finding cell: what the report prints for this claim."""
@@ -74,6 +74,12 @@ RULES = {
 }
 
 
+def signed(value: float, digits: int = 1) -> str:
+    """``value`` with its sign, ``digits`` decimals, and no sign where it rounds to zero (``0.0``, never ``-0.0``)."""
+    shown = f"{value:+.{digits}f}"
+    return shown if float(shown) != 0 else f"{0:.{digits}f}"
+
+
 def because(verdict: str, contrast: str, difference: float, low: float, high: float, seeds: int, rule: str,
             unit: str = "pt", sign: str = "") -> str:
     """Why a compared claim got its verdict, with the numbers that decided it and what their sign means:
@@ -86,12 +92,17 @@ def because(verdict: str, contrast: str, difference: float, low: float, high: fl
                 "needs")
     first = contrast.split(" − ")[0]
     sign = sign or f"positive: {first} ahead"
-    return (f"because {contrast} is {difference:+.1f} {unit}, 95% interval [{low:+.1f}, {high:+.1f}], which "
+    return (f"because {contrast} is {signed(difference)} {unit}, 95% interval [{signed(low)}, {signed(high)}], which "
             f"{RULES[rule][verdict]} ({sign})")
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
+
+
+def _points(x: float) -> str:
+    """A difference of two accuracies (0-1) in points: ``+7.6 pt``."""
+    return f"{signed(100 * x)} pt"
 
 
 def _row(summary: pd.DataFrame, label: str) -> pd.Series | None:

@@ -8,8 +8,8 @@ import pandas as pd
 
 from vt import stats
 from vt.findings.base import (INCONCLUSIVE, LEVEL_TOLERANCE, NOT_REPRODUCED, NOT_RUN, REACH_TOLERANCE, REPRODUCED,
-                              SMOKE, Finding, _all_hold, _arm, _claim_p, _compared, _judge, _missing, _pct, _row,
-                              _synthetic, because, deciding, deciding_of, machines)
+                              SMOKE, Finding, _all_hold, _arm, _claim_p, _compared, _judge, _missing, _pct, _points,
+                              _row, _synthetic, because, deciding, deciding_of, machines, signed)
 from vt.reference import HE_2016_RESNET20
 
 def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
@@ -21,9 +21,9 @@ def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
     if vit is None or resnets.empty:
         return _missing(key, source, claim, "vit_resnet_cifar and a ResNet")
     verdict, d, p, contrast = _judge(summary, [(vit, r) for _, r in resnets.iterrows()], stats.verdict_better)
-    numbers = ", ".join(f"{r.label} {_pct(r.eval_acc)} (gap {_pct(r.gap)})" for _, r in resnets.iterrows())
+    numbers = ", ".join(f"{r.label} {_pct(r.eval_acc)} (gap {_points(r.gap)})" for _, r in resnets.iterrows())
     return _compared(key, source, claim, verdict, d,
-                     f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_pct(vit.gap)}); {numbers}; "
+                     f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_points(vit.gap)}); {numbers}; "
                      "the difference shown is the deciding pair's.", p, contrast)
 
 
@@ -169,7 +169,8 @@ def filter_beats_pooling(summary: pd.DataFrame) -> Finding:
 def recurrent_beats_filter(summary: pd.DataFrame) -> Finding:
     """Paper, Table 4: filter then recurrent tokenizers beat filter-based tokenizers everywhere (the report ran
     30 epochs)."""
-    return _one_beats_other(summary, "recurrent_beats_filter", "paper, Table 4; report left it at 30 epochs",
+    return _one_beats_other(summary, "recurrent_beats_filter",
+                            "paper, Table 4; the earlier report trained it only 30 epochs",
                             "the recurrent tokenizer is more accurate than filter-based ones alone", "recurrent",
                             "filter", "paper, VT-R18: 72.0 with, 71.4 without")
 
@@ -190,7 +191,7 @@ def upscaling_helps(summary: pd.DataFrame) -> Finding:
         lo, hi = lo.iloc[0], hi.iloc[0]
         pairs.append((hi, lo))
         parts.append(f"{model}: {_pct(lo.eval_acc)} at {low} vs {_pct(hi.eval_acc)} at {high} "
-                     f"(train/test gap {_pct(lo.gap)} vs {_pct(hi.gap)})")
+                     f"(train/test gap {_points(lo.gap)} vs {_points(hi.gap)})")
     verdict, d, p, contrast = _judge(summary, pairs, stats.verdict_better)
     resnet = res[res.model.str.match(r"^resnet\d+$")]
     overfits = len(resnet) and (resnet[resnet.resolution == low].gap.max() > resnet[resnet.resolution == high].gap.max())
@@ -198,7 +199,7 @@ def upscaling_helps(summary: pd.DataFrame) -> Finding:
     if verdict == REPRODUCED and not overfits:
         verdict, p = NOT_REPRODUCED, float("nan")  # decided by the gaps, which get no test here
         reason = (f"because the ResNet's train/test gap is no larger at {low} px than at {high} px, although "
-                  f"{contrast} is {100 * d.difference:+.1f} pt")
+                  f"{contrast} is {signed(100 * d.difference)} pt")
     return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".", p, contrast, reason=reason)
 
 
