@@ -1,6 +1,7 @@
 """README's and docs/' tables are generated from results/, never typed: each block must equal its generator's output;
 README reads findings first."""
 
+import json
 import re
 import shutil
 
@@ -89,7 +90,7 @@ def test_each_trained_claim_says_the_epochs_its_evidence_trained():
         epochs = values.get("epochs", values.get("seg_epochs"))
         dataset = report.DATASET_NAMES.get(row.dataset, row.dataset) or "—"
         line = next(line for line in lines if line.startswith(f"| {row.claim} | {row.source} | {dataset} |"))
-        assert f", {epochs} epochs (`{row.notebook}`)" in line, line
+        assert f", {epochs} epoch{'s' * (epochs != 1)} (`{row.notebook}`)" in line, line
 
 
 def test_no_result_names_the_folders_of_the_machine_that_made_it():
@@ -150,9 +151,62 @@ def test_the_summary_lists_the_campaigns_studies_not_landed_yet_in_order(tmp_pat
     for run in runs:
         (run / "predictions.npy").touch()
     assert planned(results, script) == [("tiny-imagenet-cpu-r18", "01_baseline", "ResNet-18 vs VT-ResNet-18: about 8 h")]
+    landed_run = results / "tiny-imagenet-cpu-r18" / "01_baseline" / "runs" / "resnet18-seed0"
+    landed_run.mkdir(parents=True)
+    (landed_run / "history.csv").write_text("epoch,wall_time_s\n1,10.0\n")  # one run landed, the study not yet
+    assert planned(results, script)[0][2] == "ResNet-18 vs VT-ResNet-18: about 8 h (1 run landed so far)"
+    shutil.rmtree(results / "tiny-imagenet-cpu-r18")
     (runs[0] / "predictions.npy").unlink()  # a run kept without its predictions: the paired retrain waits
     assert planned(results, script)[1:] == [("cifar10-cpu", "01_baseline", "")]
     shutil.rmtree(results / "cifar10-cpu" / "01_baseline" / "runs")  # no run at all: nothing paired yet
     assert planned(results, script)[1:] == [("cifar10-cpu", "01_baseline", "")]
     (results / "cifar10-cpu" / "01_baseline" / "summary.csv").unlink()  # the study itself not landed
     assert [p for p, _, _ in planned(results, script)] == ["cifar10-cpu", "tiny-imagenet-cpu-r18", "cifar10-cpu"]
+
+
+def _verdict_row(key: str, dataset: str, verdict: str, seeds: int, **extra) -> dict:
+    return {"key": key, "dataset": dataset, "verdict": verdict, "seeds": seeds, "profile": f"{dataset}-cpu",
+            "claim": f"claim {key}", "source": "paper", "difference": -1.0, "ci_low": -2.0, "ci_high": 0.5,
+            "unit": "pt", "evidence": "numbers.", "because": "because ...", "notebook": "01_baseline", **extra}
+
+
+def test_in_short_counts_verdicts_and_claims_tested_on_two_data_sets_and_leaves_out_the_baseline_check():
+    """Two claims, one on two data sets (3 verdicts: 1 reproduced, 2 not settled), the baseline check apart."""
+    from vt.report.readers import BASELINE_CHECKS, in_short
+
+    table = pd.DataFrame([_verdict_row("a", "cifar10", "reproduced", 3), _verdict_row("a", "tiny-imagenet",
+                                                                                      "inconclusive", 3),
+                          _verdict_row("b", "cifar10", "inconclusive", 3),
+                          _verdict_row(BASELINE_CHECKS[0], "cifar10", "not reproduced", 3)])
+    line = in_short(table)
+    assert line.startswith("**In short**: of 3 verdicts on the claims, from real data or from counts (2 claims; 1 of "
+                           "them tested on two data sets, with a verdict for each), 1 reproduced, 0 did not, and 2 are "
+                           "not settled.")
+    one = in_short(table[table.key == "b"])
+    assert "(1 claim)" in one and "two data sets" not in one
+
+
+def test_comparisons_with_too_few_seeds_are_listed_with_their_interval_and_the_chosen_rows_are_not(tmp_path):
+    from vt.report.readers import _too_few_seeds
+
+    every = pd.DataFrame([_verdict_row("a", "cifar10", "inconclusive", 2, ci_low=-1.11, ci_high=0.54,
+                                       difference=-0.285),
+                          _verdict_row("a", "cifar10", "not reproduced", 3),
+                          _verdict_row("b", "cifar10", "inconclusive", 1, ci_low=float("nan"), ci_high=float("nan"))])
+    lines = _too_few_seeds(every, every.iloc[[1]], tmp_path)
+    assert len(lines) == 2
+    assert "2 seeds an arm: -0.3 pt, 95% interval [-1.1, +0.5]. numbers." in lines[0]
+    assert "1 seed an arm: -1.0 pt, no interval." in lines[1]
+
+
+def test_training_time_counts_each_study_its_own_runs_and_names_the_copied_ones(tmp_path):
+    """A run copied from another study (``landed_from``) is counted there, not twice."""
+    from vt.report.readers import training_seconds
+
+    for name, wall, config in [("a-seed0", 100.0, {}), ("a-seed1", 50.0, {}),
+                               ("b-seed0", 1000.0, {"landed_from": "other/01_baseline/runs/b-seed0"})]:
+        run = tmp_path / "runs" / name
+        run.mkdir(parents=True)
+        (run / "history.csv").write_text(f"epoch,wall_time_s\n1,{wall / 2}\n2,{wall}\n")
+        (run / "config.json").write_text(json.dumps(config))
+    assert training_seconds(tmp_path) == (3, 1, 150.0)

@@ -126,6 +126,18 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
     return best
 
 
+def for_csv(every: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """``results/verdicts.csv``: every check on every profile (``verdicts``) with the claims table's reading beside
+    it (``in_claims_table`` marks the rows ``headline`` chose; ``holm_p``, ``family`` theirs), differences and
+    intervals in points to 3 decimals and p-values to 3 significant digits."""
+    table = every.join(claims[["holm_p", "family"]]).assign(in_claims_table=every.index.isin(claims.index))
+    for column in ("difference", "ci_low", "ci_high"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").round(3)
+    for column in ("p_value", "holm_p"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").map(lambda p: float(f"{p:.3g}"))
+    return table
+
+
 def _synthetic(table: pd.DataFrame) -> pd.Series:
     """Rows from synthetic data: the smoke profile's, and those of a smoke rerun saved under a name of its own."""
     return table.profile.eq("smoke") | table.get("dataset", pd.Series("", index=table.index)).eq("synthetic")
@@ -242,7 +254,7 @@ def _budget(folder: Path) -> str:
     recorded = folder / "parameters.json"
     values = json.loads(recorded.read_text())["parameters"] if recorded.exists() else {}
     epochs = values.get("epochs", values.get("seg_epochs"))  # 07_segmentation's recipe has its own names
-    return f", {epochs} epochs" if epochs else ""
+    return f", {epochs} epoch{'s' * (epochs != 1)}" if epochs else ""
 
 
 def _speed(row) -> str:

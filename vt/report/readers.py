@@ -11,10 +11,14 @@ import nbformat
 import pandas as pd
 
 from vt.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, SMOKE
+from vt.findings.base import signed
 from vt.notebooks.declaration import results_root
 from vt.paths import ROOT
+from vt.stats import MIN_SEEDS
 from vt.train import machine_name
 
+# Checks of the recipe against a published baseline, not claims of the paper or the report: shown on their own.
+BASELINE_CHECKS = ("resnet20_matches_he",)
 # The order the summary reads in, and what each group is called there.
 GROUPS = [(REPRODUCED, "Reproduced"), (NOT_REPRODUCED, "Not reproduced"), (INCONCLUSIVE, "Not settled"),
           (NOT_RUN, "Not yet run, or no run yet that can decide it"),
@@ -42,16 +46,23 @@ def _line(row, root: Path) -> str:
     return f"- {claim} ({row.source}), {where}{why}{together}."
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def in_short(table: pd.DataFrame) -> str:
     """The summary's first lines: how many claims tested on real data held, failed or are not settled, and the
     paper's central claim (VT-ResNet beats its ResNet) per data set, with its difference."""
     from vt.report import DATASET_NAMES
 
     real = table[table.verdict.isin([REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE]) & table.profile.ne("")
-                 & table.dataset.ne("synthetic")]
+                 & table.dataset.ne("synthetic") & ~table.key.isin(BASELINE_CHECKS)]
     counts = real.verdict.value_counts()
-    line = (f"**In short**: of {len(real)} verdicts on real data or on counts ({real.key.nunique()} claims; one "
-            f"tested on two data sets has a verdict for each), {counts.get(REPRODUCED, 0)} reproduced, "
+    twice = int((real.groupby("key").dataset.nunique() > 1).sum())
+    on_two = (f"; {_count(twice, 'of them', 'of them')} tested on two data sets, with a verdict for each" if twice
+              else "")
+    line = (f"**In short**: of {len(real)} verdicts on the claims, from real data or from counts "
+            f"({_count(real.key.nunique(), 'claim', 'claims')}{on_two}), {counts.get(REPRODUCED, 0)} reproduced, "
             f"{counts.get(NOT_REPRODUCED, 0)} did not, and {counts.get(INCONCLUSIVE, 0)} are not settled.")
     central = real[real.key == "vt_beats_resnet"]
     if len(central):
@@ -84,7 +95,10 @@ def planned(results_dir: str | Path = "results", script: Path = CAMPAIGN) -> lis
             aside = ROOT / "checkpoints" / "unpaired" / profile / notebook
             done = done and bool(runs) and all((r / "predictions.npy").exists() for r in runs) and not aside.exists()
         if not done:
-            pending.append((profile, notebook, (note or "").strip()))
+            runs = len(list((results_root(results_dir) / profile / notebook).glob("runs/*/history.csv")))
+            note = (note or "").strip() + (f" ({runs} run{'s' * (runs != 1)} landed so far)" if runs and not paired
+                                           else "")
+            pending.append((profile, notebook, note))
     return pending
 
 
@@ -93,19 +107,30 @@ def summary_markdown(results_dir: str | Path = "results") -> str:
     trained (no run on ImageNet or on a segmentation data set)."""
     from vt.report import REAL_DATA, headline, verdicts
 
-    table = headline(verdicts(results_dir))
+    every = verdicts(results_dir)
+    table = headline(every)
     root = results_root(results_dir)
     lines = [in_short(table), ""]
+    claims, baseline = table[~table.key.isin(BASELINE_CHECKS)], table[table.key.isin(BASELINE_CHECKS)]
     for verdict, title in GROUPS:
-        rows = table[table.verdict == verdict]
+        rows = claims[claims.verdict == verdict]
         if len(rows):
             lines += [f"**{title}** ({len(rows)}):", *(_line(r, root) for r in rows.itertuples()), ""]
+    if len(baseline):
+        lines += ["**The recipe against a published baseline** (a check of this collection's training, not a claim "
+                  "of the paper or the report):",
+                  *(f"- {r.verdict[0].upper()}{r.verdict[1:]}: {_line(r, root)[2].lower()}{_line(r, root)[3:]}"
+                    for r in baseline.itertuples()), ""]
     datasets = set(table.dataset.dropna())
     never = [what for key, what in (
         ("imagenet", "nothing was trained on ImageNet, so none of the paper's ImageNet accuracies (Tables 2-8) "
                      "was retrained; its FLOPs and parameter counts were counted"),
         ("lip", "VT-FPN was not trained on LIP or COCO-stuff (Tables 9-10); its FLOPs were counted"))
         if key not in datasets]
+    few = _too_few_seeds(every, table, root)
+    if few:
+        lines += [f"**Also run, with too few seeds for a verdict** ({len(few)}; the claims above use the runs with "
+                  f"{MIN_SEEDS} seeds an arm):", *few, ""]
     waiting = planned(results_dir)
     if waiting:
         lines += [f"**Planned, not landed yet** ({len(waiting)}, the CPU campaign's next studies, in order): "
@@ -115,6 +140,24 @@ def summary_markdown(results_dir: str | Path = "results") -> str:
     return "\n".join(lines).rstrip("\n")
 
 
+def _too_few_seeds(every: pd.DataFrame, table: pd.DataFrame, root: Path) -> list[str]:
+    """A line for each comparison on real data that the claims table passed over for want of seeds (the GPU
+    windows' runs of the paper's own models, say): its difference, interval where two seeds give one, and numbers."""
+    from vt.report import evidence_from
+
+    rows = every[~every.index.isin(table.index) & every.profile.ne("") & every.profile.ne("smoke")
+                 & every.dataset.ne("synthetic") & pd.to_numeric(every.difference, errors="coerce").notna()
+                 & (pd.to_numeric(every.seeds, errors="coerce") < MIN_SEEDS)]
+    lines = []
+    for r in rows.itertuples():
+        interval = ("no interval" if pd.isna(r.ci_low) else
+                    f"95% interval [{signed(r.ci_low)}, {signed(r.ci_high)}]")
+        seeds = int(r.seeds)
+        lines.append(f"- {r.claim[0].upper()}{r.claim[1:]} ({r.source}), on {evidence_from(r, root)}, {seeds} "
+                     f"seed{'s' * (seeds != 1)} an arm: {signed(r.difference)} {r.unit}, {interval}. {r.evidence}")
+    return lines
+
+
 def duration(seconds: float) -> str:
     """A duration for reading: seconds under 90 s, minutes under 2 h, else hours."""
     if seconds >= 7200:
@@ -122,15 +165,26 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def training_seconds(folder: Path) -> tuple[int, float]:
-    """How many runs landed in ``folder/runs/`` and their summed wall time (each history's last ``wall_time_s``)."""
+def training_seconds(folder: Path) -> tuple[int, int, float]:
+    """How many runs landed in ``folder/runs/``, how many of them were copied from another study (``landed_from`` in
+    their ``config.json``), and the summed wall time of the others (each history's last ``wall_time_s``): a copied
+    run's time is its own study's, so that no hour is counted twice."""
     histories = sorted(folder.glob("runs/*/history.csv"))
-    total = 0.0
+    copied, total = 0, 0.0
     for path in histories:
+        config = path.parent / "config.json"
+        if config.exists() and json.loads(config.read_text()).get("landed_from"):
+            copied += 1
+            continue
         history = pd.read_csv(path)
         if "wall_time_s" in history and len(history):
             total += float(history.wall_time_s.iloc[-1])
-    return len(histories), total
+    return len(histories), copied, total
+
+
+def _runs(runs: int, copied: int) -> str:
+    """``9`` or ``9 (3 copied)``."""
+    return f"{runs} ({copied} copied)" if copied else str(runs)
 
 
 def machine(record: dict) -> str:
@@ -159,9 +213,9 @@ def runtimes(results_dir: str | Path = "results") -> pd.DataFrame:
     rows = []
     for path in sorted(root.glob("*/[0-9][0-9]_*.ipynb")):
         meta, record = _recorded(path, path.parent / path.stem)
-        runs, training = training_seconds(path.parent / path.stem)
+        runs, copied, training = training_seconds(path.parent / path.stem)
         rows.append({"profile": path.parent.name, "notebook": path.stem, "executed_s": meta.get("duration"),
-                     "runs": runs, "training_s": training, "machine": machine(record)})
+                     "runs": runs, "copied": copied, "training_s": training, "machine": machine(record)})
     return pd.DataFrame(rows)
 
 
@@ -174,15 +228,16 @@ def runtimes_markdown(results_dir: str | Path = "results") -> str:
     if table.empty:
         return "No executed notebook yet: `./run_all.sh` makes them."
     smoke = table[table.profile == "smoke"]
-    lines = ["| profile | notebook | runs | training (all runs, summed) | the notebook, last executed | trained on |",
+    lines = ["| profile | notebook | runs (copied from another study) | training (its own runs, summed) | "
+             "the notebook, last executed | trained on |",
              "|---|---|---:|---:|---:|---|"]
     for r in pd.concat([smoke, table[table.profile != "smoke"]]).itertuples():
-        training = duration(r.training_s) if r.runs else "—"
+        training = duration(r.training_s) if r.runs > r.copied else "—"
         executed = duration(r.executed_s) if pd.notna(r.executed_s) else "—"
         data = REAL_DATA.get(r.profile, r.profile)
         machine = "—" if r.machine == "not recorded" and not r.runs else r.machine
-        lines.append(f"| `{r.profile}` ({data}) | `{r.notebook}` | {r.runs or '—'} | {training} | {executed} | "
-                     f"{machine} |")
+        runs = _runs(r.runs, r.copied) if r.runs else "—"
+        lines.append(f"| `{r.profile}` ({data}) | `{r.notebook}` | {runs} | {training} | {executed} | {machine} |")
     if len(smoke):
         total = smoke.executed_s.sum()
         machines = smoke.machine[smoke.machine != "not recorded"]
@@ -202,9 +257,17 @@ def runtime_line(executed: Path, folder: Path, here: dict) -> str:
     when = f" on {str(meta['end_time'])[:10]}" if meta.get("end_time") else ""
     took = f" in {duration(meta['duration'])}" if meta.get("duration") is not None else ""
     line = f"*This copy was executed{when}{took} ({machine_name(record.get('environment') or here)})."
-    runs, seconds = training_seconds(folder)
+    runs, copied, seconds = training_seconds(folder)
     if runs:
         where = machine(record)
-        line += (f" The {runs} run{'s' * (runs > 1)} it shows trained for {duration(seconds)} in all"
-                 f"{'' if where == 'not recorded' else f' ({where})'}.")
+        own = runs - copied
+        took = f"trained for {duration(seconds)} in all{'' if where == 'not recorded' else f' ({where})'}"
+        shows = f"{runs} run{'s' * (runs > 1)} it shows"
+        if not copied:
+            line += f" The {shows} {took}."
+        elif not own:
+            line += f" The {shows} {'were' if runs > 1 else 'was'} copied from another study."
+        else:
+            line += (f" Of the {shows}, {copied} {'were' if copied > 1 else 'was'} copied from another study; its "
+                     f"own {own} {took}.")
     return line + "*"
