@@ -17,11 +17,11 @@ studies=(
     "cifar10-cpu-tokens 03_resolution"      # Table 6 and token widths: 15 epochs, 3 seeds (under 2.5 h)
     "cifar10-cpu-resolution 03_resolution"  # native 32 vs upscaled 64: ResNet-20, VT-ResNet-20, 6 epochs, 3 seeds (about 3 h)
     # The earlier report's own data: Tiny ImageNet, 20 classes, 64x64, 30 epochs, 3 seeds (profiles/tiny-imagenet-cpu*.yaml)
-    "tiny-imagenet-cpu 01_baseline"             # ResNet-20 vs VT-ResNet-20 (the attention study's runs): about 75 min
-    "tiny-imagenet-cpu-tokenizers 02_tokenizers" # filter, pooling (recurrent: the comparison's runs): about 2.3 h
-    "tiny-imagenet-cpu-tokens 03_resolution"    # 32 tokens, 512 token channels (16 / 128: the same runs): about 3.2 h
-    "cifar10-cpu 01_baseline paired"            # retrain the seed-0 runs kept without predictions: about 2.5 h
-    "tiny-imagenet-cpu-r18 01_baseline"         # ResNet-18 vs VT-ResNet-18, 15 epochs: about 8.5 h
+    "tiny-imagenet-cpu 01_baseline"             # ResNet-20 vs VT-ResNet-20 (the attention study's runs): 2.3 h measured
+    "tiny-imagenet-cpu-tokenizers 02_tokenizers" # filter, pooling (recurrent: the comparison's runs): 5.6 h measured
+    "tiny-imagenet-cpu-tokens 03_resolution"    # 32 tokens, 512 token channels (16 / 128: the same runs): 2-3 h
+    "cifar10-cpu 01_baseline paired"            # retrain the seed-0 runs kept without predictions: about 5 h
+    "tiny-imagenet-cpu-r18 01_baseline"         # ResNet-18 vs VT-ResNet-18, 15 epochs: about 8.5 h (bench)
     "tiny-imagenet-cpu-resolution 03_resolution"  # native 64 vs upscaled 128 px, 10 epochs: about 3.8 h
 )
 source scripts/ensure_env.sh
