@@ -422,3 +422,19 @@ def test_the_pair_a_verdict_rests_on_is_the_clearest_failure_or_else_the_weakest
 def test_a_signed_number_that_rounds_to_zero_is_shown_without_a_sign():
     assert [findings.base.signed(x) for x in (-0.04, 0.04, -0.06, 2.0, -3.25)] == ["0.0", "0.0", "-0.1", "+2.0", "-3.2"]
     assert findings.base.signed(-0.004, 2) == "0.00" and findings.base.signed(0.126, 2) == "+0.13"
+
+
+def test_a_comparison_with_diverged_runs_says_so_beside_its_interval():
+    """Three seeds of the wide arm ended at chance: the verdict stands on its interval, the reason says what it
+    measures; with no diverged run nothing is added."""
+    table = pd.DataFrame([
+        {"label": "channels=128", "model": "vt_resnet20", "eval_acc": 0.60, "eval_acc_std": 0.01, "seeds": 3,
+         "eval_size": 1000, "diverged": 0},
+        {"label": "channels=512", "model": "vt_resnet20", "eval_acc": 0.05, "eval_acc_std": 0.005, "seeds": 3,
+         "eval_size": 1000, "diverged": 3}])
+    finding = findings.narrow_tokens_better(table)
+    assert finding.verdict == findings.REPRODUCED
+    assert finding.because.endswith("which lies wholly above 0 (positive: channels=128 ahead); but 3 of 3 "
+                                    "channels=512 runs diverged (final train accuracy under twice chance), so the "
+                                    "difference measures a failure to train, not the accuracy of a trained model")
+    assert "diverged" not in findings.narrow_tokens_better(table.assign(diverged=0)).because

@@ -180,6 +180,18 @@ def test_summarize_gives_the_mean_and_sample_std_over_seeds_of_the_last_epoch():
     assert row.gap == pytest.approx(0.05) and row.best_eval_acc == pytest.approx(0.86)
 
 
+def test_summarize_counts_the_seeds_whose_train_accuracy_ended_under_twice_chance_as_diverged():
+    """With k classes chance is 1/k: a seed ending at 1.9/k train accuracy diverged, one at 2.1/k and one at 90% not."""
+    data = load("synthetic", train_size=64, eval_size=32)
+    k = data.num_classes
+    rows = [{"epoch": 1, "seed": s, "label": "vt_resnet20", "model": "vt_resnet20", "run_key": f"vt-seed{s}",
+             "planned_epochs": 1, "eval_acc": train, "train_acc": train, "eval_top5": 0.9, "images_per_s": 100.0,
+             "shared_by": 1} for s, train in enumerate((1.9 / k, 2.1 / k, 0.9))]
+    P = notebooks.parameters("01_baseline", {"profile": "t", "seeds": [0, 1, 2], "models": ["vt_resnet20"]})
+    table = notebooks.summarize(pd.DataFrame(rows), P, data, [notebooks.Run("vt_resnet20", "vt_resnet20")])
+    assert table.iloc[0].diverged == 1
+
+
 def test_a_named_profile_with_other_values_is_refused_where_its_results_hold_others(tmp_path, monkeypatch):
     """-p profile smoke -p epochs 9 would write 9-epoch numbers over the smoke results: refused in one line. The
     profile's own values, or those its results hold (a re-render), go on; so does a name of the user's own."""

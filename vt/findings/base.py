@@ -210,10 +210,26 @@ def _claim_p(verdict: str, decided: list[tuple[str, float]]) -> float:
     return max(p for _, p in decided) if verdict == REPRODUCED else max(0.05, max(p for _, p in decided))
 
 
+def diverged(rows: tuple[pd.Series, ...]) -> str:
+    """What a reader must know before reading a difference: the compared runs that failed to train (``diverged``
+    in the summary: final train accuracy under twice chance), as ``1 of 3 channels=512 runs diverged ...``;
+    empty where none did."""
+    failed = [(int(r.get("diverged", 0) or 0), int(r.get("seeds", 1) or 1), r.label) for r in rows]
+    failed = [f"{n} of {seeds} {label} run{'s' * (seeds != 1)}" for n, seeds, label in failed if n > 0]
+    if not failed:
+        return ""
+    return (f"but {' and '.join(failed)} diverged (final train accuracy under twice chance), so the difference "
+            "measures a failure to train, not the accuracy of a trained model")
+
+
 def _compared(key: str, source: str, claim: str, verdict: str, d: stats.Difference, evidence: str,
-              p_value: float = float("nan"), contrast: str = "", rule: str = "better", reason: str = "") -> Finding:
+              p_value: float = float("nan"), contrast: str = "", rule: str = "better", reason: str = "",
+              rows: tuple[pd.Series, ...] = ()) -> Finding:
     """A claim decided on one difference ``d`` (accuracy, 0-1), with its ``because`` clause: ``reason`` where
-    something other than the interval decided the verdict, else the interval against the ``rule``."""
+    something other than the interval decided the verdict, else the interval against the ``rule``; then, where
+    some of the compared ``rows`` diverged, that (``diverged``)."""
     points = [100 * d.difference, 100 * d.low, 100 * d.high]
+    why = reason or because(verdict, contrast, *points, d.seeds, rule)
+    failed = diverged(rows) if verdict != SMOKE else ""
     return Finding(key, source, claim, verdict, evidence, d.seeds, *points, p_value=p_value,
-                   because=reason or because(verdict, contrast, *points, d.seeds, rule))
+                   because=f"{why}; {failed}" if failed else why)

@@ -24,7 +24,8 @@ def vit_beats_resnets(summary: pd.DataFrame) -> Finding:
     numbers = ", ".join(f"{r.label} {_pct(r.eval_acc)} (gap {_points(r.gap)})" for _, r in resnets.iterrows())
     return _compared(key, source, claim, verdict, d,
                      f"ViTResNet {_pct(vit.eval_acc)} test (train/test gap {_points(vit.gap)}); {numbers}; "
-                     "the difference shown is the deciding pair's.", p, contrast)
+                     "the difference shown is the deciding pair's.", p, contrast,
+                     rows=(vit, *(r for _, r in resnets.iterrows())))
 
 
 def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
@@ -44,7 +45,8 @@ def vt_beats_resnet(summary: pd.DataFrame) -> Finding:
                                         f"{ref.mflops:.1f}" for vt, ref in costlier)
     evidence = "; ".join(f"{vt.label} {_pct(vt.eval_acc)} at {vt.mflops:.1f} MFLOPs vs {ref.label} {_pct(ref.eval_acc)} "
                          f"at {ref.mflops:.1f}" for vt, ref in pairs)
-    return _compared(key, source, claim, verdict, d, evidence + ".", p, contrast, reason=reason)
+    return _compared(key, source, claim, verdict, d, evidence + ".", p, contrast, reason=reason,
+                     rows=tuple(row for pair in pairs for row in pair))
 
 
 def vt_slower(summary: pd.DataFrame) -> Finding:
@@ -150,7 +152,7 @@ def _one_beats_other(summary: pd.DataFrame, key: str, source: str, claim: str, w
         return _missing(key, source, claim, f"both {winner} and {loser}")
     verdict, d, p, contrast = _judge(summary, [(a, b)], stats.verdict_better)
     return _compared(key, source, claim, verdict, d, f"{winner} {_pct(a.eval_acc)} vs {loser} {_pct(b.eval_acc)} ({paper}).",
-                     p, contrast)
+                     p, contrast, rows=(a, b))
 
 
 def filter_beats_pooling(summary: pd.DataFrame) -> Finding:
@@ -200,7 +202,8 @@ def upscaling_helps(summary: pd.DataFrame) -> Finding:
         verdict, p = NOT_REPRODUCED, float("nan")  # decided by the gaps, which get no test here
         reason = (f"because the ResNet's train/test gap is no larger at {low} px than at {high} px, although "
                   f"{contrast} is {signed(100 * d.difference)} pt")
-    return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".", p, contrast, reason=reason)
+    return _compared(key, source, claim, verdict, d, "; ".join(parts) + ".", p, contrast, reason=reason,
+                     rows=tuple(row for pair in pairs for row in pair))
 
 
 def tokens_level(summary: pd.DataFrame) -> Finding:
@@ -214,7 +217,7 @@ def tokens_level(summary: pd.DataFrame) -> Finding:
     verdict, d, p, contrast = _judge(summary, [(b, a)], lambda d: stats.verdict_level(d, LEVEL_TOLERANCE),
                                      (-LEVEL_TOLERANCE, LEVEL_TOLERANCE))
     return _compared(key, source, claim, verdict, d, f"{a.label} {_pct(a.eval_acc)} vs {b.label} {_pct(b.eval_acc)} "
-                     "(paper, VT-R18: 72.0 with 16, 71.7 with 32).", p, contrast, "level")
+                     "(paper, VT-R18: 72.0 with 16, 71.7 with 32).", p, contrast, "level", rows=(a, b))
 
 
 def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
@@ -228,4 +231,4 @@ def narrow_tokens_better(summary: pd.DataFrame) -> Finding:
     narrow, wide = widths.iloc[0], widths.iloc[-1]
     verdict, d, p, contrast = _judge(summary, [(narrow, wide)], stats.verdict_better)
     return _compared(key, source, claim, verdict, d, f"{narrow.label} {_pct(narrow.eval_acc)} vs {wide.label} "
-                     f"{_pct(wide.eval_acc)}.", p, contrast)
+                     f"{_pct(wide.eval_acc)}.", p, contrast, rows=(narrow, wide))

@@ -18,6 +18,10 @@ SUMMARY_COLUMNS = ["model", "resolution", "epochs", "finished", "eval_acc", "eva
                    "images_per_s", "mflops", "mparams"]
 
 
+# A run whose final train accuracy stays under this many times chance (1 / classes) failed to train: it diverged.
+DIVERGED_BELOW_CHANCE = 2.0
+
+
 def readable(summary: pd.DataFrame, context: tuple[str, ...] = ()) -> pd.DataFrame:
     """The summary as a notebook shows it, one row per run (the ``context`` columns, such as the profile, then
     ``SUMMARY_COLUMNS``, by label), rounded for reading:
@@ -45,7 +49,8 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
 
     Where some seeds of a run reached the planned epochs and others a time budget stopped early, the accuracies are
     the finished seeds' alone (an average over unequal budgets measures no recipe); ``stopped_early`` counts the
-    others, and ``finished`` stays false until every seed has finished."""
+    others, and ``finished`` stays false until every seed has finished. ``diverged`` counts the seeds whose final
+    train accuracy stayed under ``DIVERGED_BELOW_CHANCE`` times chance: they failed to train."""
     last = history.sort_values("epoch").groupby(["label", "seed"]).tail(1)
     last = last.assign(gap=last.train_acc - last.eval_acc)
     rows = []
@@ -67,6 +72,7 @@ def summarize(history: pd.DataFrame, P: Parameters, data: Dataset, runs: list[Ru
             "eval_size": len(data.eval), "run_keys": json.dumps(sorted(set(of_run.run_key.dropna()))),
             "best_eval_acc": every_epoch.eval_acc.max(), "train_acc": of_run.train_acc.mean(),
             "gap": of_run.gap.mean(), "eval_top5": of_run.eval_top5.mean(),
+            "diverged": int((of_run.train_acc < DIVERGED_BELOW_CHANCE / data.num_classes).sum()),
             "images_per_s": every_epoch.images_per_s.median(), "images_per_s_seeds": _seed_speeds(every_epoch),
             "shared_by": _shared_by(every_epoch),
             "mflops": cost.flops / 1e6, "mparams": cost.params / 1e6, "dataset": data.name,
