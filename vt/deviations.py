@@ -239,6 +239,14 @@ DEVIATIONS: list[Deviation] = [
     Deviation(OURS, "CIFAR-10 images", "not used by the paper", "read from a JPEG copy (quality 75, 4:2:0 chroma) when "
               "the canonical release is not in data/", "the copy at hand; the canonical release is read first when present",
               "unmeasured: no canonical-release run yet", "data/README.md; each run's config.json names its data source"),
+    Deviation(OURS, "Tiny ImageNet studies", "not used by the paper; the earlier report: 200 classes, VT-ResNet-18, "
+              "images at 64 and upscaled to 224",
+              "20 of the 200 classes (every tenth by WordNet id: 10,000 train images; the 1,000 val images, the only "
+              "labelled held-out split, as the test set), native 64x64; VT-ResNet-20, whose tokenizer reads the "
+              "32x32x32 map of its second stage; VT-ResNet-18 with a 3x3 stem in a study of its own; 128 px for 224",
+              "what two CPU cores train in hours; with 1,000 test images the test-set part of an interval is "
+              "sqrt(10), about 3x, wider than with CIFAR-10's 10,000", "none to the models; a smaller data set",
+              "profiles/tiny-imagenet-cpu*.yaml; docs/method.md"),
     Deviation(OURS, "VT-FPN's FPN module (section 4.2)", "the convolutions in FPN replaced with VT",
               "torchvision's FPN with its 1x1 laterals and top-down sum kept; its 3x3 output convolutions replaced by "
               "one VT over all levels", "the semantic head needs 256 channels at every level, and a projector writes "

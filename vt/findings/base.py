@@ -110,7 +110,7 @@ def _row(summary: pd.DataFrame, label: str) -> pd.Series | None:
     return None if rows.empty else rows.iloc[0]
 
 
-MISSING = "No finished run of "
+MISSING = "Not tested here: no finished run of "
 
 
 def _missing(key: str, source: str, claim: str, what: str) -> Finding:
